@@ -1,0 +1,167 @@
+// Analytics metrics: daily points per metric, pages newest first, and aggregates (average, min, max, latest, trend halves).
+import { type SQL, and, eq, gte, lte, sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { metricPoints } from '../db/schema';
+import { UserInputError } from '../errors';
+import {
+  type KeyColumn,
+  decodeCursor,
+  encodeCursor,
+  keysetAfter,
+  orderByKey,
+  pageOffset,
+  sourceFreshness,
+  toPage,
+} from './paging';
+import type { Connector, ListQuery, Page } from './types';
+
+export interface MetricPoint {
+  metric: string;
+  /** YYYY-MM-DD */
+  date: string;
+  value: number;
+}
+
+export interface MetricFilter {
+  metric?: string | null;
+  from?: string | null;
+  to?: string | null;
+  /** The N days ending today (UTC), today included. */
+  lastDays?: number | null;
+}
+
+export interface DateRange {
+  from?: string;
+  to?: string;
+}
+
+export interface MetricStats {
+  dataPoints: number;
+  metricCount: number;
+  firstDate: string | null;
+  latestDate: string | null;
+  average: number | null;
+  min: number | null;
+  max: number | null;
+  latestValue: number | null;
+  /** Averages of the older and the newer half of the points (by date), for the trend. */
+  olderHalfAverage: number | null;
+  newerHalfAverage: number | null;
+}
+
+export interface MetricSummary extends MetricStats {
+  range: DateRange;
+}
+
+export type MetricOrder = 'NEWEST_FIRST';
+
+const DAY_MS = 86_400_000;
+
+/** Resolves from/to/lastDays into one inclusive date range; lastDays counts back from `today`. */
+export function resolveDateRange(filter: MetricFilter, today: Date = new Date()): DateRange {
+  if (filter.lastDays != null && (filter.from != null || filter.to != null)) {
+    throw new UserInputError('lastDays: cannot be combined with from or to; give either lastDays or a from/to range', 'lastDays');
+  }
+  if (filter.lastDays != null) {
+    const end = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
+    return {
+      from: new Date(end - (filter.lastDays - 1) * DAY_MS).toISOString().slice(0, 10),
+      to: new Date(end).toISOString().slice(0, 10),
+    };
+  }
+  if (filter.from != null && filter.to != null && filter.from > filter.to) {
+    throw new UserInputError(`from: ${filter.from} is after to ${filter.to}; from must be on or before to`, 'from');
+  }
+  return { from: filter.from ?? undefined, to: filter.to ?? undefined };
+}
+
+const date = sql`${metricPoints.date}`;
+const metricName = sql`${metricPoints.metric}`;
+const newestFirst: KeyColumn[] = [
+  { expr: date, dir: 'desc', cast: 'date' },
+  { expr: metricName, dir: 'asc' },
+];
+
+function filterConditions(tenantId: string, metric: string | null | undefined, range: DateRange): SQL[] {
+  const conditions: (SQL | undefined)[] = [
+    eq(metricPoints.tenantId, tenantId),
+    metric ? eq(metricPoints.metric, metric) : undefined,
+    range.from ? gte(metricPoints.date, range.from) : undefined,
+    range.to ? lte(metricPoints.date, range.to) : undefined,
+  ];
+  return conditions.filter((c): c is SQL => c !== undefined);
+}
+
+const num = (v: unknown) => (v == null ? null : Number(v));
+
+export type MetricsConnector = Connector<MetricPoint, MetricFilter, MetricOrder, MetricSummary> & {
+  names(tenantId: string): Promise<string[]>;
+};
+
+export function createMetricsConnector({ database, now = () => new Date() }: { database: Database; now?: () => Date }): MetricsConnector {
+  const { db } = database;
+
+  async function list(tenantId: string, query: ListQuery<MetricFilter, MetricOrder>): Promise<Page<MetricPoint>> {
+    const range = resolveDateRange(query.filter, now());
+    const offset = pageOffset(query.page);
+    const conditions = filterConditions(tenantId, query.filter.metric, range);
+    if (query.page.after != null) {
+      conditions.push(keysetAfter(newestFirst, decodeCursor(query.page.after, query.order, ['date', 'string'])));
+    }
+    const rows = await db
+      .select({ metric: metricPoints.metric, date: metricPoints.date, value: metricPoints.value })
+      .from(metricPoints)
+      .where(and(...conditions))
+      .orderBy(orderByKey(newestFirst))
+      .limit(query.page.first + 1)
+      .offset(offset);
+    return toPage(rows, query.page, (row) => encodeCursor(query.order, [row.date, row.metric]));
+  }
+
+  async function summarize(tenantId: string, filter: MetricFilter): Promise<MetricSummary> {
+    const range = resolveDateRange(filter, now());
+    const where = and(...filterConditions(tenantId, filter.metric, range));
+    const [row] = await database.rows<Record<string, unknown>>(sql`
+      WITH p AS (
+        SELECT metric, date, value, ntile(2) OVER (ORDER BY date, metric) AS half
+          FROM metric_points WHERE ${where}
+      )
+      SELECT count(*)::int AS data_points, count(DISTINCT metric)::int AS metric_count,
+             min(date)::text AS first_date, max(date)::text AS latest_date,
+             avg(value)::float8 AS average, min(value)::float8 AS min, max(value)::float8 AS max,
+             (array_agg(value ORDER BY date DESC, metric))[1]::float8 AS latest_value,
+             avg(value) FILTER (WHERE half = 1)::float8 AS older_half,
+             avg(value) FILTER (WHERE half = 2)::float8 AS newer_half
+        FROM p`);
+    return {
+      range,
+      dataPoints: Number(row.data_points),
+      metricCount: Number(row.metric_count),
+      firstDate: (row.first_date as string | null) ?? null,
+      latestDate: (row.latest_date as string | null) ?? null,
+      average: num(row.average),
+      min: num(row.min),
+      max: num(row.max),
+      latestValue: num(row.latest_value),
+      olderHalfAverage: num(row.older_half),
+      newerHalfAverage: num(row.newer_half),
+    };
+  }
+
+  async function names(tenantId: string): Promise<string[]> {
+    const rows = await db
+      .selectDistinct({ metric: metricPoints.metric })
+      .from(metricPoints)
+      .where(eq(metricPoints.tenantId, tenantId))
+      .orderBy(metricPoints.metric);
+    return rows.map((r) => r.metric);
+  }
+
+  return {
+    source: 'metrics',
+    list,
+    summarize,
+    names,
+    freshness: (tenantId) => sourceFreshness(database, tenantId, 'metrics'),
+  };
+}

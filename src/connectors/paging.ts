@@ -1,0 +1,118 @@
+// Paging rules every connector shares: cursors, page numbers, keyset conditions, LIKE escaping, freshness.
+import { type SQL, sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { UserInputError } from '../errors';
+import type { Page, PageRequest, Source } from './types';
+
+export const DEFAULT_PAGE_SIZE = 10;
+export const MAX_PAGE_SIZE = 100;
+
+type CursorValue = string | number;
+
+/** Cursors name the order they belong to and hold the sort key of the row they point at. */
+export function encodeCursor(order: string, key: CursorValue[]): string {
+  return Buffer.from(JSON.stringify([order, ...key])).toString('base64url');
+}
+
+export type CursorShape = 'string' | 'number' | 'timestamp' | 'date';
+
+const cursorValueChecks: Record<CursorShape, (v: unknown) => boolean> = {
+  string: (v) => typeof v === 'string',
+  number: (v) => typeof v === 'number' && Number.isFinite(v),
+  timestamp: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(v) && !Number.isNaN(Date.parse(v)),
+  date: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)),
+};
+
+export function decodeCursor(cursor: string, order: string, shape: CursorShape[]): CursorValue[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== shape.length + 1 ||
+    typeof parsed[0] !== 'string' ||
+    !shape.every((type, i) => cursorValueChecks[type]((parsed as unknown[])[i + 1]))
+  ) {
+    throw new UserInputError('after: malformed cursor; pass an endCursor or edge cursor returned by this field', 'after');
+  }
+  if (parsed[0] !== order) {
+    throw new UserInputError(
+      `after: this cursor belongs to orderBy ${parsed[0]}, not ${order}; keep the same orderBy while paging`,
+      'after',
+    );
+  }
+  return parsed.slice(1) as CursorValue[];
+}
+
+/** Checks the page request and returns the SQL offset for page mode (0 in cursor mode). */
+export function pageOffset(request: PageRequest): number {
+  if (request.after != null && request.page != null) {
+    throw new UserInputError('page: cannot be combined with after; use either cursor paging or page numbers', 'page');
+  }
+  return request.page != null ? (request.page - 1) * request.first : 0;
+}
+
+/** Turns rows fetched with LIMIT first+1 into a page. */
+export function toPage<T>(rows: T[], request: PageRequest, cursorOf: (row: T) => string): Page<T> {
+  const hasNextPage = rows.length > request.first;
+  const pageRows = hasNextPage ? rows.slice(0, request.first) : rows;
+  return {
+    edges: pageRows.map((node) => ({ node, cursor: cursorOf(node) })),
+    hasNextPage,
+    hasPreviousPage: request.page != null ? request.page > 1 : request.after != null,
+    page: request.page ?? (request.after == null ? 1 : null),
+    first: request.first,
+  };
+}
+
+/** Escapes LIKE wildcards so a search is a plain substring match. */
+export function likePattern(search: string): string {
+  return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** When a tenant's source last changed, from data_changes (kept by triggers on every write). */
+export async function sourceFreshness(database: Database, tenantId: string, source: Source): Promise<Date | null> {
+  const rows = await database.rows<{ changed_at: string | Date }>(
+    sql`SELECT changed_at FROM data_changes WHERE tenant_id = ${tenantId} AND source = ${source}`,
+  );
+  return rows[0] ? new Date(rows[0].changed_at) : null;
+}
+
+export interface KeyColumn {
+  expr: SQL;
+  dir: 'asc' | 'desc';
+  /** SQL type the cursor value is cast to (cursor values travel as JSON strings and numbers). */
+  cast?: 'timestamptz' | 'date';
+}
+
+/**
+ * The rows strictly after a cursor's key in the given order (mixed directions allowed).
+ * The leading bound (first column >= / <= value) lets PostgreSQL start an index range scan.
+ */
+export function keysetAfter(columns: KeyColumn[], values: (string | number)[]): SQL {
+  const step = (i: number): SQL => {
+    const { expr, dir } = columns[i];
+    const value = typed(columns[i], values[i]);
+    const beyond = dir === 'asc' ? sql`${expr} > ${value}` : sql`${expr} < ${value}`;
+    if (i === columns.length - 1) return beyond;
+    return sql`(${beyond} OR (${expr} = ${value} AND ${step(i + 1)}))`;
+  };
+  const first = columns[0];
+  const lead0 = typed(first, values[0]);
+  const lead = first.dir === 'asc' ? sql`${first.expr} >= ${lead0}` : sql`${first.expr} <= ${lead0}`;
+  return sql`(${lead} AND ${step(0)})`;
+}
+
+function typed(column: KeyColumn, value: string | number): SQL {
+  return column.cast ? sql`${value}::${sql.raw(column.cast)}` : sql`${value}`;
+}
+
+export function orderByKey(columns: KeyColumn[]): SQL {
+  return sql.join(
+    columns.map((c) => (c.dir === 'asc' ? sql`${c.expr} ASC` : sql`${c.expr} DESC`)),
+    sql`, `,
+  );
+}

@@ -1,0 +1,205 @@
+// Support tickets: filtered, ordered pages in SQL and exact status × priority counts over the whole filtered set.
+import { type SQL, and, eq, gte, ilike, inArray, lt, sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { tickets } from '../db/schema';
+import { countWindow } from './counts';
+import {
+  type CursorShape,
+  type KeyColumn,
+  decodeCursor,
+  encodeCursor,
+  keysetAfter,
+  likePattern,
+  orderByKey,
+  pageOffset,
+  sourceFreshness,
+  toPage,
+} from './paging';
+import type { Connector, ListQuery, Page } from './types';
+
+export const TICKET_STATUSES = ['open', 'closed'] as const;
+export const TICKET_PRIORITIES = ['high', 'medium', 'low'] as const;
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
+
+export interface Ticket {
+  ticketId: number;
+  customerId: number;
+  subject: string;
+  priority: TicketPriority;
+  status: TicketStatus;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface TicketFilter {
+  status?: TicketStatus | null;
+  priority?: TicketPriority | null;
+  customerId?: number | null;
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+  search?: string | null;
+}
+
+/** PRIORITY: high > medium > low, then newest first (the default). */
+export const TICKET_ORDERS = ['PRIORITY', 'NEWEST_FIRST', 'OLDEST_FIRST', 'TICKET_ID_ASC', 'TICKET_ID_DESC'] as const;
+export type TicketOrder = (typeof TICKET_ORDERS)[number];
+
+export type CountsByStatusPriority = Record<TicketStatus, Record<TicketPriority, number>>;
+
+export interface TicketSummary {
+  total: number;
+  byStatus: Record<TicketStatus, number>;
+  byPriority: Record<TicketPriority, number>;
+  counts: CountsByStatusPriority;
+}
+
+const rank = sql`${tickets.priorityRank}`;
+const created = sql`${tickets.createdAt}`;
+const id = sql`${tickets.ticketId}`;
+
+const orderKeys: Record<TicketOrder, { columns: KeyColumn[]; key: (t: Ticket) => (string | number)[]; shape: CursorShape[] }> = {
+  PRIORITY: {
+    columns: [
+      { expr: rank, dir: 'asc' },
+      { expr: created, dir: 'desc', cast: 'timestamptz' },
+      { expr: id, dir: 'desc' },
+    ],
+    key: (t) => [priorityRank(t.priority), t.createdAt.toISOString(), t.ticketId],
+    shape: ['number', 'timestamp', 'number'],
+  },
+  NEWEST_FIRST: {
+    columns: [
+      { expr: created, dir: 'desc', cast: 'timestamptz' },
+      { expr: id, dir: 'desc' },
+    ],
+    key: (t) => [t.createdAt.toISOString(), t.ticketId],
+    shape: ['timestamp', 'number'],
+  },
+  OLDEST_FIRST: {
+    columns: [
+      { expr: created, dir: 'asc', cast: 'timestamptz' },
+      { expr: id, dir: 'asc' },
+    ],
+    key: (t) => [t.createdAt.toISOString(), t.ticketId],
+    shape: ['timestamp', 'number'],
+  },
+  TICKET_ID_ASC: { columns: [{ expr: id, dir: 'asc' }], key: (t) => [t.ticketId], shape: ['number'] },
+  TICKET_ID_DESC: { columns: [{ expr: id, dir: 'desc' }], key: (t) => [t.ticketId], shape: ['number'] },
+};
+
+export function priorityRank(priority: TicketPriority): number {
+  return TICKET_PRIORITIES.indexOf(priority) + 1;
+}
+
+function filterConditions(tenantId: string, filter: TicketFilter): SQL[] {
+  const conditions: (SQL | undefined)[] = [
+    eq(tickets.tenantId, tenantId),
+    filter.status ? eq(tickets.status, filter.status) : undefined,
+    // Filter on the rank column so the status/priority order index serves both the filter and the order.
+    filter.priority ? eq(tickets.priorityRank, priorityRank(filter.priority)) : undefined,
+    filter.customerId != null ? eq(tickets.customerId, filter.customerId) : undefined,
+    filter.createdAfter ? gte(tickets.createdAt, filter.createdAfter) : undefined,
+    filter.createdBefore ? lt(tickets.createdAt, filter.createdBefore) : undefined,
+    filter.search ? ilike(tickets.subject, likePattern(filter.search)) : undefined,
+  ];
+  return conditions.filter((c): c is SQL => c !== undefined);
+}
+
+const ticketColumns = {
+  ticketId: tickets.ticketId,
+  customerId: tickets.customerId,
+  subject: tickets.subject,
+  priority: tickets.priority,
+  status: tickets.status,
+  createdAt: tickets.createdAt,
+  updatedAt: tickets.updatedAt,
+};
+
+export function emptyTicketCounts(): CountsByStatusPriority {
+  return { open: { high: 0, medium: 0, low: 0 }, closed: { high: 0, medium: 0, low: 0 } };
+}
+
+export function summarizeTicketCounts(counts: CountsByStatusPriority): TicketSummary {
+  const byStatus = { open: 0, closed: 0 };
+  const byPriority = { high: 0, medium: 0, low: 0 };
+  for (const status of TICKET_STATUSES) {
+    for (const priority of TICKET_PRIORITIES) {
+      byStatus[status] += counts[status][priority];
+      byPriority[priority] += counts[status][priority];
+    }
+  }
+  return { total: byStatus.open + byStatus.closed, byStatus, byPriority, counts };
+}
+
+export type TicketsConnector = Connector<Ticket, TicketFilter, TicketOrder, TicketSummary> & {
+  byIds(tenantId: string, ticketIds: readonly number[]): Promise<Ticket[]>;
+};
+
+export function createTicketsConnector({ database }: { database: Database }): TicketsConnector {
+  const { db } = database;
+
+  async function list(tenantId: string, query: ListQuery<TicketFilter, TicketOrder>): Promise<Page<Ticket>> {
+    const order = orderKeys[query.order];
+    const offset = pageOffset(query.page);
+    const conditions = filterConditions(tenantId, query.filter);
+    if (query.page.after != null) {
+      conditions.push(keysetAfter(order.columns, decodeCursor(query.page.after, query.order, order.shape)));
+    }
+    const rows = await db
+      .select(ticketColumns)
+      .from(tickets)
+      .where(and(...conditions))
+      .orderBy(orderByKey(order.columns))
+      .limit(query.page.first + 1)
+      .offset(offset);
+    return toPage(rows, query.page, (row) => encodeCursor(query.order, order.key(row)));
+  }
+
+  async function summarize(tenantId: string, filter: TicketFilter): Promise<TicketSummary> {
+    const counts = emptyTicketCounts();
+    const window = countWindow(filter.createdAfter, filter.createdBefore);
+    if (!window.possible) return summarizeTicketCounts(counts);
+    let query: SQL;
+    if (filter.search || filter.customerId != null) {
+      // Narrow sets (one customer's tickets, a trigram match): count the rows themselves.
+      query = sql`SELECT status, priority, count(*)::int AS n FROM tickets
+        WHERE ${and(...filterConditions(tenantId, filter))} GROUP BY 1, 2`;
+    } else {
+      const parts: SQL[] = [];
+      const base = { status: filter.status, priority: filter.priority };
+      if (window.rollup) {
+        const { fromDay, toDay } = window.rollup;
+        parts.push(sql`SELECT status, priority, n FROM ticket_counts WHERE tenant_id = ${tenantId}
+          ${base.status ? sql`AND status = ${base.status}` : sql``}
+          ${base.priority ? sql`AND priority = ${base.priority}` : sql``}
+          ${fromDay ? sql`AND day >= ${fromDay}::date` : sql``}
+          ${toDay ? sql`AND day < ${toDay}::date` : sql``}`);
+      }
+      for (const range of window.direct) {
+        const conditions = filterConditions(tenantId, { ...base, createdAfter: range.from, createdBefore: range.to });
+        parts.push(sql`SELECT status, priority, count(*) AS n FROM tickets WHERE ${and(...conditions)} GROUP BY 1, 2`);
+      }
+      query = sql`SELECT status, priority, sum(n)::int AS n FROM (${sql.join(parts, sql` UNION ALL `)}) AS c GROUP BY 1, 2`;
+    }
+    const rows = await database.rows<{ status: TicketStatus; priority: TicketPriority; n: number | string }>(query);
+    for (const row of rows) counts[row.status][row.priority] = Number(row.n);
+    return summarizeTicketCounts(counts);
+  }
+
+  async function byIds(tenantId: string, ticketIds: readonly number[]): Promise<Ticket[]> {
+    if (ticketIds.length === 0) return [];
+    return db
+      .select(ticketColumns)
+      .from(tickets)
+      .where(and(eq(tickets.tenantId, tenantId), inArray(tickets.ticketId, [...ticketIds])));
+  }
+
+  return {
+    source: 'tickets',
+    list,
+    summarize,
+    byIds,
+    freshness: (tenantId) => sourceFreshness(database, tenantId, 'tickets'),
+  };
+}

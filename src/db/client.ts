@@ -1,0 +1,72 @@
+// Database connections: PGlite (embedded, default) or postgres.js (a real server), behind one drizzle type.
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { SQL } from 'drizzle-orm';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import * as schema from './schema';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Database {
+  db: Db;
+  kind: 'pglite' | 'postgres';
+  /** The embedded instance, when kind is 'pglite'. */
+  pglite?: PGlite;
+  /** The postgres.js client, when kind is 'postgres'. */
+  sql?: postgres.Sql;
+  /** Runs raw SQL and returns its rows, whichever driver is underneath. */
+  rows<T = Record<string, unknown>>(query: SQL): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** postgres:// URL; without it the embedded database is used. */
+  url?: string;
+  /** PGlite data directory; 'memory://' (or undefined) keeps it in memory. */
+  dataDir?: string;
+  /** An existing PGlite instance (e.g. a clone of a migrated template). */
+  pglite?: PGlite;
+  /** Called with every SQL statement drizzle sends (statement counting, debug logging). */
+  onQuery?: (query: string, params: unknown[]) => void;
+  /** postgres.js pool size. */
+  maxConnections?: number;
+}
+
+export const pgliteExtensions = { pg_trgm };
+
+export async function openPglite(dataDir?: string): Promise<PGlite> {
+  return PGlite.create(dataDir ?? 'memory://', { extensions: pgliteExtensions });
+}
+
+export async function createDatabase(options: DatabaseOptions = {}): Promise<Database> {
+  const logger = options.onQuery ? { logQuery: options.onQuery } : undefined;
+  if (options.url) {
+    const sql = postgres(options.url, {
+      max: options.maxConnections ?? 10,
+      onnotice: () => {},
+      connection: { application_name: 'universal-data-connector' },
+    });
+    const db = drizzlePostgres(sql, { schema, logger }) as unknown as Db;
+    return {
+      db,
+      kind: 'postgres',
+      sql,
+      rows: async <T>(query: SQL) => (await db.execute(query)) as unknown as T[],
+      close: () => sql.end({ timeout: 5 }),
+    };
+  }
+  const pglite = options.pglite ?? (await openPglite(options.dataDir));
+  const db = drizzlePglite(pglite, { schema, logger }) as unknown as Db;
+  return {
+    db,
+    kind: 'pglite',
+    pglite,
+    rows: async <T>(query: SQL) => ((await db.execute(query)) as unknown as { rows: T[] }).rows,
+    close: async () => {
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}

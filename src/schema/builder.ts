@@ -1,0 +1,67 @@
+// The Pothos schema builder: plugins (relay, dataloader, zod), scalars, and how validation errors reach clients.
+import SchemaBuilder from '@pothos/core';
+import DataloaderPlugin from '@pothos/plugin-dataloader';
+import RelayPlugin from '@pothos/plugin-relay';
+import ZodPlugin from '@pothos/plugin-zod';
+import { GraphQLError } from 'graphql';
+import type { GraphQLContext } from '../server/context';
+import { UserInputError } from '../errors';
+
+/** Data every connection resolver hands to the shared connection fields (totalCount, voiceSummary, metadata). */
+export interface ConnectionExtras {
+  totalCount: () => Promise<number>;
+  voiceSummary: () => Promise<string>;
+  metadata: () => Promise<ResultMetadataShape>;
+}
+
+export interface ResultMetadataShape {
+  totalResults: number;
+  returnedResults: number;
+  page: number | null;
+  totalPages: number;
+  dataType: 'TABULAR' | 'TIME_SERIES' | 'HIERARCHICAL' | 'SUMMARY' | 'EMPTY';
+  dataFreshness: string;
+  freshAsOf: Date | null;
+  voiceHint: string | null;
+  queryContext: string;
+}
+
+export const builder = new SchemaBuilder<{
+  Context: GraphQLContext;
+  Connection: ConnectionExtras;
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date | string };
+    Date: { Input: string; Output: string };
+    ID: { Input: string; Output: string | number };
+  };
+}>({
+  plugins: [RelayPlugin, DataloaderPlugin, ZodPlugin],
+  relay: {
+    nodesOnConnection: true,
+    nodesQueryOptions: false,
+  },
+  zod: {
+    // Without this, yoga would mask zod's error as "Unexpected error.": name the argument and the rule instead.
+    validationError: (zodError) => {
+      const issue = zodError.issues[0];
+      const path = issue?.path.join('.') || 'arguments';
+      return new GraphQLError(`${path}: ${issue?.message ?? 'invalid value'}`, {
+        extensions: { code: 'BAD_USER_INPUT', argument: path, issues: zodError.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+      });
+    },
+  },
+});
+
+/** Turns errors a user can act on into BAD_USER_INPUT GraphQL errors; anything else stays internal (masked). */
+export function toGraphQLError(error: unknown): unknown {
+  if (error instanceof UserInputError) {
+    return new GraphQLError(error.message, {
+      extensions: { code: 'BAD_USER_INPUT', ...(error.argument ? { argument: error.argument } : {}) },
+    });
+  }
+  return error;
+}
+
+builder.queryType({});

@@ -1,0 +1,14 @@
+// The per-request GraphQL context: who is asking (tenant), a request id for logs, and the app's services.
+import type { Connectors } from '../connectors';
+import type { Logger } from './logger';
+
+/** What the app holds for every request; built once in buildApp. */
+export interface AppServices {
+  connectors: Connectors;
+  log: Logger;
+  tenantId: string;
+}
+
+export interface GraphQLContext extends AppServices {
+  requestId: string;
+}
