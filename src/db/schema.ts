@@ -9,6 +9,7 @@ import {
   foreignKey,
   index,
   integer,
+  jsonb,
   pgEnum,
   pgTable,
   primaryKey,
@@ -136,4 +137,43 @@ export const dataChanges = pgTable(
     version: bigint('version', { mode: 'number' }).notNull().default(1),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.source] })],
+);
+
+// ---- Voice (owned by src/voice): sessions and their turns, so Query.voiceSession survives restarts. ----
+// The agent's conversation memory lives beside them in LangGraph's checkpoint tables (created by PostgresSaver.setup()).
+
+export const voiceSessions = pgTable(
+  'voice_sessions',
+  {
+    tenantId: tenantId(),
+    sessionId: text('session_id').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.sessionId] })],
+);
+
+export const voiceTurns = pgTable(
+  'voice_turns',
+  {
+    tenantId: tenantId(),
+    turnId: text('turn_id').notNull(),
+    sessionId: text('session_id').notNull(),
+    /** RUNNING, COMPLETED, FAILED or INTERRUPTED. */
+    status: text('status').notNull(),
+    inputKind: text('input_kind').notNull(),
+    transcript: text('transcript'),
+    responseText: text('response_text'),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    /** sttMs, agentMs, firstAudioMs, totalMs once the turn completed. */
+    timings: jsonb('timings').$type<Record<string, number | null>>(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date', precision: 3 }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.turnId] }),
+    foreignKey({ columns: [t.tenantId, t.sessionId], foreignColumns: [voiceSessions.tenantId, voiceSessions.sessionId] }),
+    index('voice_turns_session_idx').on(t.tenantId, t.sessionId, t.startedAt),
+  ],
 );
