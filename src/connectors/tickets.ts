@@ -134,6 +134,14 @@ export function summarizeTicketCounts(counts: CountsByStatusPriority): TicketSum
 
 export type TicketsConnector = Connector<Ticket, TicketFilter, TicketOrder, TicketSummary> & {
   byIds(tenantId: string, ticketIds: readonly number[]): Promise<Ticket[]>;
+  /** One page per customer in one statement (the first page; later pages run per customer). */
+  listForCustomers(
+    tenantId: string,
+    customerIds: readonly number[],
+    query: ListQuery<TicketFilter, TicketOrder>,
+  ): Promise<Map<number, Page<Ticket>>>;
+  /** Exact counts per customer in one statement. */
+  summarizeForCustomers(tenantId: string, customerIds: readonly number[], filter: TicketFilter): Promise<Map<number, TicketSummary>>;
 };
 
 export function createTicketsConnector({ database }: { database: Database }): TicketsConnector {
@@ -195,11 +203,65 @@ export function createTicketsConnector({ database }: { database: Database }): Ti
       .where(and(eq(tickets.tenantId, tenantId), inArray(tickets.ticketId, [...ticketIds])));
   }
 
+  async function listForCustomers(
+    tenantId: string,
+    customerIds: readonly number[],
+    query: ListQuery<TicketFilter, TicketOrder>,
+  ): Promise<Map<number, Page<Ticket>>> {
+    const pages = new Map<number, Page<Ticket>>();
+    if (query.page.after != null || (query.page.page ?? 1) > 1) {
+      for (const customerId of customerIds) {
+        pages.set(customerId, await list(tenantId, { ...query, filter: { ...query.filter, customerId } }));
+      }
+      return pages;
+    }
+    pageOffset(query.page);
+    const order = orderKeys[query.order];
+    const conditions = filterConditions(tenantId, { ...query.filter, customerId: null });
+    conditions.push(inArray(tickets.customerId, [...customerIds]));
+    const ranked = db
+      .select({
+        ...ticketColumns,
+        rn: sql<number>`row_number() OVER (PARTITION BY ${tickets.customerId} ORDER BY ${orderByKey(order.columns)})`.as('rn'),
+      })
+      .from(tickets)
+      .where(and(...conditions))
+      .as('ranked');
+    const rows = await db
+      .select()
+      .from(ranked)
+      .where(sql`${ranked.rn} <= ${query.page.first + 1}`)
+      .orderBy(ranked.customerId, ranked.rn);
+    const byCustomer = new Map<number, Ticket[]>(customerIds.map((id) => [id, []]));
+    for (const { rn: _rn, ...row } of rows) byCustomer.get(row.customerId)?.push(row);
+    for (const [customerId, customerRows] of byCustomer) {
+      pages.set(customerId, toPage(customerRows, query.page, (row) => encodeCursor(query.order, order.key(row))));
+    }
+    return pages;
+  }
+
+  async function summarizeForCustomers(
+    tenantId: string,
+    customerIds: readonly number[],
+    filter: TicketFilter,
+  ): Promise<Map<number, TicketSummary>> {
+    const conditions = filterConditions(tenantId, { ...filter, customerId: null });
+    conditions.push(inArray(tickets.customerId, [...customerIds]));
+    const rows = await database.rows<{ customer_id: number; status: TicketStatus; priority: TicketPriority; n: number | string }>(
+      sql`SELECT customer_id, status, priority, count(*)::int AS n FROM tickets WHERE ${and(...conditions)} GROUP BY 1, 2, 3`,
+    );
+    const counts = new Map<number, CountsByStatusPriority>(customerIds.map((id) => [id, emptyTicketCounts()]));
+    for (const row of rows) counts.get(Number(row.customer_id))![row.status][row.priority] = Number(row.n);
+    return new Map([...counts].map(([id, c]) => [id, summarizeTicketCounts(c)]));
+  }
+
   return {
     source: 'tickets',
     list,
     summarize,
     byIds,
+    listForCustomers,
+    summarizeForCustomers,
     freshness: (tenantId) => sourceFreshness(database, tenantId, 'tickets'),
   };
 }

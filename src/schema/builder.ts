@@ -29,6 +29,7 @@ export interface ResultMetadataShape {
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
   Connection: ConnectionExtras;
+  DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
   Scalars: {
@@ -38,6 +39,7 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   plugins: [RelayPlugin, DataloaderPlugin, ZodPlugin],
+  defaultFieldNullability: false,
   relay: {
     nodesOnConnection: true,
     nodesQueryOptions: false,
@@ -63,5 +65,7 @@ export function toGraphQLError(error: unknown): unknown {
   }
   return error;
 }
+
+export type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
 builder.queryType({});

@@ -1,0 +1,24 @@
+// Opens the configured database (postgres.js for DATABASE_URL, else embedded PGlite under DATA_DIR) and migrates it.
+import { mkdirSync } from 'node:fs';
+import { sql } from 'drizzle-orm';
+import type { Config } from '../config';
+import { type Database, createDatabase } from './client';
+import { migrateDatabase } from './migrate';
+
+export async function openConfiguredDatabase(config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR'>, onQuery?: (q: string, p: unknown[]) => void): Promise<Database> {
+  if (!config.DATABASE_URL && !config.DATA_DIR.startsWith('memory://')) mkdirSync(config.DATA_DIR, { recursive: true });
+  const database = await createDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, onQuery });
+  try {
+    await migrateDatabase(database);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return database;
+}
+
+/** True when no data was ever written to this database (no source has a change recorded). */
+export async function isEmptyDatabase(database: Database): Promise<boolean> {
+  const rows = await database.rows<{ any: boolean }>(sql`SELECT EXISTS (SELECT 1 FROM data_changes) AS any`);
+  return !rows[0]?.any;
+}

@@ -1,0 +1,122 @@
+// Spoken one-to-three sentence summaries built from whole-set aggregates (never from the returned page alone).
+import { type Trend, trendChangePercent, trendOf } from './trend';
+
+const plural = (n: number, one: string, many: string) => (n === 1 ? one : many);
+const isAre = (n: number) => (n === 1 ? 'is' : 'are');
+
+/** Numbers as digits: integers with grouping, others to at most 1 decimal place. */
+export function spokenNumber(n: number): string {
+  return new Intl.NumberFormat('en-US', { maximumFractionDigits: Math.abs(n) >= 100 ? 0 : 1 }).format(n);
+}
+
+/** "2026-11-25" → "November 25" (with the year when it differs from the reference year). */
+export function spokenDate(isoDate: string, referenceYear?: number): string {
+  const d = new Date(`${isoDate.slice(0, 10)}T00:00:00Z`);
+  const withYear = referenceYear !== undefined && d.getUTCFullYear() !== referenceYear;
+  return d.toLocaleDateString('en-US', { month: 'long', day: 'numeric', ...(withYear ? { year: 'numeric' } : {}), timeZone: 'UTC' });
+}
+
+/** "daily_active_users" → "daily active users". */
+export function spokenMetric(metric: string): string {
+  return metric.replace(/[_-]+/g, ' ').trim();
+}
+
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+function dateQualifiers(after?: Date | null, before?: Date | null): string {
+  const parts: string[] = [];
+  if (after) parts.push(`created since ${spokenDate(after.toISOString())}`);
+  if (before) parts.push(`created before ${spokenDate(before.toISOString())}`);
+  return parts.length ? ` ${parts.join(' and ')}` : '';
+}
+
+export interface TicketSummaryInput {
+  total: number;
+  byStatus: { open: number; closed: number };
+  byPriority: { high: number; medium: number; low: number };
+  filter: {
+    status?: string | null;
+    priority?: string | null;
+    customerId?: number | null;
+    search?: string | null;
+    createdAfter?: Date | null;
+    createdBefore?: Date | null;
+  };
+}
+
+export function ticketsVoiceSummary({ total, byStatus, byPriority, filter }: TicketSummaryInput): string {
+  const adjectives = [filter.status, filter.priority ? `${filter.priority}-priority` : null].filter(Boolean).join(' ');
+  const noun = plural(total, 'support ticket', 'support tickets');
+  const qualifiers = [
+    filter.customerId != null ? ` for customer ${filter.customerId}` : '',
+    filter.search ? ` about "${filter.search}"` : '',
+    dateQualifiers(filter.createdAfter, filter.createdBefore),
+  ].join('');
+  const subject = `${adjectives ? `${adjectives} ` : ''}${noun}${qualifiers}`;
+  if (total === 0) return `I found no ${adjectives ? `${adjectives} ` : ''}support tickets${qualifiers}.`;
+  const sentences = [`I found ${spokenNumber(total)} ${subject}.`];
+  if (!filter.status) {
+    sentences.push(`${spokenNumber(byStatus.open)} ${isAre(byStatus.open)} open and ${spokenNumber(byStatus.closed)} ${isAre(byStatus.closed)} closed.`);
+  }
+  if (!filter.priority) {
+    sentences.push(`${spokenNumber(byPriority.high)} ${isAre(byPriority.high)} high priority.`);
+  }
+  return sentences.join(' ');
+}
+
+export interface CustomerSummaryInput {
+  total: number;
+  byStatus: { active: number; inactive: number };
+  filter: { status?: string | null; search?: string | null; createdAfter?: Date | null; createdBefore?: Date | null };
+}
+
+export function customersVoiceSummary({ total, byStatus, filter }: CustomerSummaryInput): string {
+  const adjective = filter.status ? `${filter.status} ` : '';
+  const qualifiers = `${filter.search ? ` matching "${filter.search}"` : ''}${dateQualifiers(filter.createdAfter, filter.createdBefore)}`;
+  if (total === 0) return `I found no ${adjective}customers${qualifiers}.`;
+  const sentences = [`I found ${spokenNumber(total)} ${adjective}${plural(total, 'customer', 'customers')}${qualifiers}.`];
+  if (!filter.status) sentences.push(`${spokenNumber(byStatus.active)} ${isAre(byStatus.active)} active.`);
+  return sentences.join(' ');
+}
+
+export interface MetricStatsInput {
+  metric?: string | null;
+  dataPoints: number;
+  metricCount: number;
+  firstDate: string | null;
+  latestDate: string | null;
+  average: number | null;
+  latestValue: number | null;
+  olderHalfAverage: number | null;
+  newerHalfAverage: number | null;
+}
+
+function trendWords(trend: Trend, percent: number | null): string {
+  if (trend === 'FLAT') return 'holding steady';
+  const pct = percent == null ? '' : ` ${spokenNumber(Math.abs(percent))} percent`;
+  return trend === 'UP' ? `trending up${pct}` : `trending down${pct}`;
+}
+
+/** One metric: period, average, trend, latest. Several metrics: how many points and metrics over which period. */
+export function metricsVoiceSummary(stats: MetricStatsInput, today: Date = new Date()): string {
+  const year = today.getUTCFullYear();
+  const name = stats.metric ? spokenMetric(stats.metric) : 'metric';
+  if (stats.dataPoints === 0) {
+    return stats.metric ? `I found no data for ${name} in that period.` : 'I found no metric data in that period.';
+  }
+  const period =
+    stats.firstDate === stats.latestDate
+      ? `on ${spokenDate(stats.firstDate!, year)}`
+      : `from ${spokenDate(stats.firstDate!, year)} to ${spokenDate(stats.latestDate!, year)}`;
+  if (!stats.metric && stats.metricCount > 1) {
+    return `I found ${spokenNumber(stats.dataPoints)} data points across ${stats.metricCount} metrics ${period}.`;
+  }
+  const trend = trendOf(stats.olderHalfAverage, stats.newerHalfAverage);
+  const percent = trendChangePercent(stats.olderHalfAverage, stats.newerHalfAverage);
+  const days = `${spokenNumber(stats.dataPoints)} ${plural(stats.dataPoints, 'day', 'days')}`;
+  const sentences = [
+    `${capitalize(name)} averaged ${spokenNumber(stats.average ?? 0)} over ${days} ${period}${stats.dataPoints > 1 ? `, ${trendWords(trend, percent)}` : ''}.`,
+    `The latest value is ${spokenNumber(stats.latestValue ?? 0)} on ${spokenDate(stats.latestDate!, year)}.`,
+  ];
+  return sentences.join(' ');
+}

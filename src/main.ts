@@ -1,0 +1,61 @@
+// Composition root: config → database (migrated; embedded one seeded on first start) → connectors → app.start().
+import { ConfigError, loadConfig } from './config';
+import { createConnectors } from './connectors';
+import { shiftToNow, demoDataDir } from './db/demo';
+import { importDirectory } from './db/import';
+import { isEmptyDatabase, openConfiguredDatabase } from './db/open';
+import { buildApp } from './server/app';
+import { createLogger } from './server/logger';
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const log = createLogger(config.LOG_LEVEL);
+  const database = await openConfiguredDatabase(config);
+  log.info('database ready', { kind: database.kind, ...(database.kind === 'pglite' ? { dataDir: config.DATA_DIR } : {}) });
+
+  // Only the embedded database seeds itself, and only when it never held data; a real server never imports on its own.
+  if (database.kind === 'pglite' && (await isEmptyDatabase(database))) {
+    const shift = shiftToNow(demoDataDir);
+    const reports = await importDirectory(database, demoDataDir, { tenantId: config.TENANT_ID, shift });
+    log.info('imported demo data', { shiftDays: shift.days, files: reports.map((r) => `${r.file}: ${r.records}`) });
+  }
+
+  const connectors = createConnectors(database);
+  const app = buildApp({
+    services: { connectors, log, tenantId: config.TENANT_ID },
+    database,
+    port: config.PORT,
+    host: config.HOST,
+  });
+  const url = await app.start();
+  log.info('serving', { graphql: url, graphiql: url, health: url.replace('/graphql', '/health') });
+  console.error(`GraphiQL: ${url}`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    await app.stop();
+    await database.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error) => {
+  console.error(`start-up failed: ${(error as Error).message}`);
+  process.exit(1);
+});

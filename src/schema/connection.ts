@@ -1,0 +1,140 @@
+// What every connection shares: paging arguments and their bounds, totalCount, voiceSummary and ResultMetadata.
+import type { ArgBuilder } from '@pothos/core';
+import type { GraphQLResolveInfo, SelectionSetNode } from 'graphql';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../connectors/paging';
+import type { Page, PageRequest } from '../connectors/types';
+import { type DataType, classifyPage, dataFreshness, queryContext, totalPages, voiceHint } from '../insights';
+import { type BuilderTypes, type ConnectionExtras, type ResultMetadataShape, builder } from './builder';
+import { DataTypeEnum } from './enums';
+
+export const ResultMetadata = builder.objectRef<ResultMetadataShape>('ResultMetadata').implement({
+  description: 'Facts about a page that a screen or a voice needs to present it.',
+  fields: (t) => ({
+    totalResults: t.exposeInt('totalResults', { description: 'Rows matching the filter, all pages together (exact).' }),
+    returnedResults: t.exposeInt('returnedResults', { description: 'Rows on this page.' }),
+    page: t.exposeInt('page', {
+      nullable: true,
+      description: 'Page number (1-based) when paging by page, or on the first page; null after a cursor.',
+    }),
+    totalPages: t.exposeInt('totalPages', { description: 'Pages of this size that hold every matching row.' }),
+    dataType: t.field({ type: DataTypeEnum, resolve: (m) => m.dataType }),
+    dataFreshness: t.exposeString('dataFreshness', {
+      description: 'The age of the data itself (its newest change or import), in words: "updated 5 minutes ago".',
+    }),
+    freshAsOf: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the data last changed; null when the source holds no data yet.',
+      resolve: (m) => m.freshAsOf,
+    }),
+    voiceHint: t.exposeString('voiceHint', {
+      nullable: true,
+      description: 'What a voice can say about the rest when this page is partial; null when nothing is left.',
+    }),
+    queryContext: t.exposeString('queryContext', { description: 'e.g. "Showing 10 of 25 support tickets (filtered by status=open)".' }),
+  }),
+});
+
+builder.globalConnectionFields((t) => ({
+  totalCount: t.int({ description: 'Rows matching the filter, all pages together (exact).', resolve: (c) => c.totalCount() }),
+  voiceSummary: t.string({
+    description: 'A short spoken sentence about the whole filtered set, numbers as digits.',
+    resolve: (c) => c.voiceSummary(),
+  }),
+  metadata: t.field({ type: ResultMetadata, resolve: (c) => c.metadata() }),
+}));
+
+const pageBoundsMessage = `must be between 1 and ${MAX_PAGE_SIZE}`;
+
+/** first / after / page with their bounds (validated by plugin-zod). */
+export function pagingArgs(t: ArgBuilder<BuilderTypes>) {
+  return {
+    first: t.int({
+      defaultValue: DEFAULT_PAGE_SIZE,
+      description: `Page size, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).`,
+      validate: { int: true, min: [1, { message: pageBoundsMessage }], max: [MAX_PAGE_SIZE, { message: pageBoundsMessage }] },
+    }),
+    after: t.string({
+      description: 'Cursor paging: the rows after this cursor (an edge cursor or pageInfo.endCursor). Not with page.',
+      validate: { maxLength: [1000, { message: 'is too long to be a cursor of this API' }] },
+    }),
+    page: t.int({
+      description: 'Page-number paging, 1-based. Not with after.',
+      validate: { int: true, min: [1, { message: 'must be 1 or more' }], max: [1_000_000, { message: 'must be at most 1000000' }] },
+    }),
+  };
+}
+
+export function pageRequest(args: { first?: number | null; after?: string | null; page?: number | null }): PageRequest {
+  return { first: args.first ?? DEFAULT_PAGE_SIZE, after: args.after ?? null, page: args.page ?? null };
+}
+
+/** Runs a function once, on first use, and keeps its promise. */
+export function lazy<T>(run: () => Promise<T>): () => Promise<T> {
+  let promise: Promise<T> | undefined;
+  return () => (promise ??= run());
+}
+
+export interface ConnectionSpec<TSummary> {
+  noun: string;
+  kind: 'rows' | 'time-series';
+  nested?: boolean;
+  filter: Record<string, unknown>;
+  summary: () => Promise<TSummary>;
+  total: (summary: TSummary) => number;
+  speak: (summary: TSummary) => string;
+  freshness: () => Promise<Date | null>;
+  now?: () => Date;
+}
+
+/** A connection value: the page now, the aggregates and metadata only when a client asks for them. */
+export function connectionResult<T, TSummary>(page: Page<T>, spec: ConnectionSpec<TSummary>) {
+  const summary = lazy(spec.summary);
+  const totalCount = lazy(async () => spec.total(await summary()));
+  const metadata = lazy(async (): Promise<ResultMetadataShape> => {
+    const [total, freshAsOf] = await Promise.all([totalCount(), spec.freshness()]);
+    const returned = page.edges.length;
+    const offset = page.page != null ? (page.page - 1) * page.first : null;
+    const dataType: DataType = classifyPage(spec.kind, returned, spec.nested);
+    return {
+      totalResults: total,
+      returnedResults: returned,
+      page: page.page,
+      totalPages: totalPages(total, page.first),
+      dataType,
+      dataFreshness: dataFreshness(freshAsOf, (spec.now ?? (() => new Date()))()),
+      freshAsOf,
+      voiceHint: voiceHint({ total, returned, offset, hasNextPage: page.hasNextPage, noun: spec.noun }),
+      queryContext: queryContext(returned, total, spec.noun, spec.filter),
+    };
+  });
+  const extras: ConnectionExtras = {
+    totalCount,
+    voiceSummary: lazy(async () => spec.speak(await summary())),
+    metadata,
+  };
+  return {
+    edges: page.edges,
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: page.hasPreviousPage,
+      startCursor: page.edges[0]?.cursor ?? null,
+      endCursor: page.edges.at(-1)?.cursor ?? null,
+    },
+    ...extras,
+  };
+}
+
+/** Whether the client's selection under this field asks for a field by name (fragments followed). */
+export function selects(info: GraphQLResolveInfo, fieldName: string): boolean {
+  const seen = new Set<string>();
+  const walk = (set: SelectionSetNode | undefined): boolean =>
+    !!set?.selections.some((s) => {
+      if (s.kind === 'Field') return s.name.value === fieldName || walk(s.selectionSet);
+      if (s.kind === 'InlineFragment') return walk(s.selectionSet);
+      if (seen.has(s.name.value)) return false;
+      seen.add(s.name.value);
+      return walk(info.fragments[s.name.value]?.selectionSet);
+    });
+  return info.fieldNodes.some((node) => walk(node.selectionSet));
+}

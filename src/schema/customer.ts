@@ -1,0 +1,80 @@
+// The Customer type (a Relay node, loaded in batches), its filter, and Query.customers / Query.customer.
+import { z } from 'zod';
+import type { Customer, CustomerFilter } from '../connectors/customers';
+import { customersVoiceSummary } from '../insights';
+import { builder, toGraphQLError } from './builder';
+import { connectionResult, pageRequest, pagingArgs, selects } from './connection';
+import { CustomerOrderEnum, CustomerStatusEnum } from './enums';
+import { parseIntegerId, searchValidation } from './validation';
+
+export const CustomerRef = builder.loadableNodeRef('Customer', {
+  id: { resolve: (c: Customer) => c.customerId, parse: parseIntegerId },
+  load: async (ids: number[], ctx) => ctx.connectors.customers.byIds(ctx.tenantId, ids),
+  sort: (c) => c.customerId,
+});
+
+CustomerRef.implement({
+  description: 'A CRM customer.',
+  fields: (t) => ({
+    customerId: t.exposeInt('customerId', { description: 'The customer number used by the CRM.' }),
+    name: t.exposeString('name'),
+    email: t.exposeString('email'),
+    status: t.field({ type: CustomerStatusEnum, resolve: (c) => c.status }),
+    createdAt: t.field({ type: 'DateTime', resolve: (c) => c.createdAt }),
+  }),
+});
+
+export const CustomerFilterInput = builder.inputType('CustomerFilter', {
+  fields: (t) => ({
+    status: t.field({ type: CustomerStatusEnum }),
+    search: t.string({ description: 'Case-insensitive substring of name or email, 1 to 200 characters.', validate: searchValidation }),
+    createdAfter: t.field({ type: 'DateTime', description: 'Created at or after this instant.' }),
+    createdBefore: t.field({ type: 'DateTime', description: 'Created before this instant.' }),
+  }),
+});
+
+export const CustomerConnection = builder.connectionObject({ type: CustomerRef, name: 'CustomerConnection' }, { name: 'CustomerEdge' });
+
+builder.queryFields((t) => ({
+  customers: t.field({
+    type: CustomerConnection,
+    description: 'Customers, filtered and paged; totalCount and voiceSummary cover the whole filtered set.',
+    args: {
+      filter: t.arg({ type: CustomerFilterInput }),
+      orderBy: t.arg({ type: CustomerOrderEnum, defaultValue: 'CUSTOMER_ID_ASC' }),
+      ...pagingArgs(t.arg),
+    },
+    resolve: async (_root, args, ctx, info) => {
+      const filter: CustomerFilter = { ...args.filter };
+      const order = args.orderBy ?? 'CUSTOMER_ID_ASC';
+      const { customers } = ctx.connectors;
+      try {
+        const page = await customers.list(ctx.tenantId, { filter, order, page: pageRequest(args) });
+        return connectionResult(page, {
+          noun: 'customers',
+          kind: 'rows',
+          nested: selects(info, 'tickets'),
+          filter: { ...filter },
+          summary: () => customers.summarize(ctx.tenantId, filter),
+          total: (s) => s.total,
+          speak: (s) => customersVoiceSummary({ ...s, filter }),
+          freshness: () => customers.freshness(ctx.tenantId),
+        });
+      } catch (error) {
+        throw toGraphQLError(error);
+      }
+    },
+  }),
+  customer: t.field({
+    type: CustomerRef,
+    nullable: true,
+    description: 'One customer by customer number; null when there is none.',
+    args: {
+      customerId: t.arg.int({
+        required: true,
+        validate: { schema: z.number().int().min(1, { message: 'must be a positive customer number' }) },
+      }),
+    },
+    resolve: (_root, args) => args.customerId,
+  }),
+}));

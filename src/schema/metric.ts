@@ -1,0 +1,123 @@
+// Analytics metrics: MetricPoint, Query.metrics (a time-series connection), Query.metricSummary and Query.metricNames.
+import type { MetricFilter, MetricPoint } from '../connectors/metrics';
+import { metricsVoiceSummary, trendOf } from '../insights';
+import { builder, toGraphQLError } from './builder';
+import { connectionResult, pageRequest, pagingArgs } from './connection';
+import { TrendEnum } from './enums';
+import { lastDaysValidation } from './validation';
+
+const metricNameValidation = {
+  minLength: [1, { message: 'must be 1 to 100 characters' }],
+  maxLength: [100, { message: 'must be 1 to 100 characters' }],
+} satisfies import('@pothos/plugin-zod').StringValidationOptions;
+
+export const MetricPointRef = builder.objectRef<MetricPoint>('MetricPoint').implement({
+  description: 'One daily value of a metric.',
+  fields: (t) => ({
+    metric: t.exposeString('metric'),
+    date: t.field({ type: 'Date', resolve: (p) => p.date }),
+    value: t.exposeFloat('value'),
+  }),
+});
+
+export const MetricFilterInput = builder.inputType('MetricFilter', {
+  fields: (t) => ({
+    metric: t.string({ description: 'One metric by name (see metricNames).', validate: metricNameValidation }),
+    from: t.field({ type: 'Date', description: 'First day, inclusive.' }),
+    to: t.field({ type: 'Date', description: 'Last day, inclusive.' }),
+    lastDays: t.int({ description: 'The N days ending today (UTC), 1 to 3650; not with from/to.', validate: lastDaysValidation }),
+  }),
+});
+
+export const MetricConnection = builder.connectionObject({ type: MetricPointRef, name: 'MetricConnection' }, { name: 'MetricEdge' });
+
+interface MetricSummaryShape {
+  metric: string;
+  from: string | null;
+  to: string | null;
+  dataPoints: number;
+  average: number | null;
+  min: number | null;
+  max: number | null;
+  latestValue: number | null;
+  latestDate: string | null;
+  trend: 'UP' | 'DOWN' | 'FLAT';
+  voiceSummary: string;
+}
+
+const MetricSummaryRef = builder.objectRef<MetricSummaryShape>('MetricSummary').implement({
+  description: 'Aggregates of one metric over a period (from the database, over every point in the period).',
+  fields: (t) => ({
+    metric: t.exposeString('metric'),
+    from: t.field({ type: 'Date', nullable: true, description: 'Start of the period asked for (or of the data).', resolve: (s) => s.from }),
+    to: t.field({ type: 'Date', nullable: true, description: 'End of the period asked for (or of the data).', resolve: (s) => s.to }),
+    dataPoints: t.exposeInt('dataPoints'),
+    average: t.exposeFloat('average', { nullable: true }),
+    min: t.exposeFloat('min', { nullable: true }),
+    max: t.exposeFloat('max', { nullable: true }),
+    latestValue: t.exposeFloat('latestValue', { nullable: true }),
+    latestDate: t.field({ type: 'Date', nullable: true, resolve: (s) => s.latestDate }),
+    trend: t.field({ type: TrendEnum, resolve: (s) => s.trend }),
+    voiceSummary: t.exposeString('voiceSummary'),
+  }),
+});
+
+builder.queryFields((t) => ({
+  metrics: t.field({
+    type: MetricConnection,
+    description: 'Daily metric points, newest first.',
+    args: { filter: t.arg({ type: MetricFilterInput }), ...pagingArgs(t.arg) },
+    resolve: async (_root, args, ctx) => {
+      const filter: MetricFilter = { ...args.filter };
+      const { metrics } = ctx.connectors;
+      try {
+        const page = await metrics.list(ctx.tenantId, { filter, order: 'NEWEST_FIRST', page: pageRequest(args) });
+        return connectionResult(page, {
+          noun: 'data points',
+          kind: 'time-series',
+          filter: { ...filter },
+          summary: () => metrics.summarize(ctx.tenantId, filter),
+          total: (s) => s.dataPoints,
+          speak: (s) => metricsVoiceSummary({ ...s, metric: filter.metric }),
+          freshness: () => metrics.freshness(ctx.tenantId),
+        });
+      } catch (error) {
+        throw toGraphQLError(error);
+      }
+    },
+  }),
+  metricSummary: t.field({
+    type: MetricSummaryRef,
+    description: 'Average, min, max, latest value and trend of one metric over a period (default: all its data).',
+    args: {
+      metric: t.arg.string({ required: true, validate: metricNameValidation }),
+      from: t.arg({ type: 'Date' }),
+      to: t.arg({ type: 'Date' }),
+      lastDays: t.arg.int({ validate: lastDaysValidation }),
+    },
+    resolve: async (_root, args, ctx) => {
+      try {
+        const s = await ctx.connectors.metrics.summarize(ctx.tenantId, args);
+        return {
+          metric: args.metric,
+          from: s.range.from ?? s.firstDate,
+          to: s.range.to ?? s.latestDate,
+          dataPoints: s.dataPoints,
+          average: s.average,
+          min: s.min,
+          max: s.max,
+          latestValue: s.latestValue,
+          latestDate: s.latestDate,
+          trend: trendOf(s.olderHalfAverage, s.newerHalfAverage),
+          voiceSummary: metricsVoiceSummary({ ...s, metric: args.metric }),
+        };
+      } catch (error) {
+        throw toGraphQLError(error);
+      }
+    },
+  }),
+  metricNames: t.stringList({
+    description: 'Names of the metrics that have data.',
+    resolve: (_root, _args, ctx) => ctx.connectors.metrics.names(ctx.tenantId),
+  }),
+}));

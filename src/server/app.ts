@@ -1,0 +1,146 @@
+// buildApp: one HTTP server with yoga at /graphql (GraphiQL included), graphql-ws on the same port and path,
+// /health and /ready, and a clean stop. Everything it uses is passed in: no module-level state.
+import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { sql } from 'drizzle-orm';
+import type { ExecutionArgs } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { type Plugin, createYoga } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import type { Database } from '../db/client';
+import { createSchema } from '../schema';
+import type { AppServices, GraphQLContext } from './context';
+import { maskUnexpectedErrors } from './errors';
+import { EXAMPLE_QUERY } from './example-query';
+
+export interface AppOptions {
+  services: AppServices;
+  database: Database;
+  port?: number;
+  host?: string;
+  /** Extra envelop/yoga plugins (caching, auth, tracing). */
+  plugins?: Plugin<GraphQLContext>[];
+}
+
+export interface App {
+  /** Listens; resolves with the URL of the GraphQL endpoint. */
+  start(): Promise<string>;
+  stop(): Promise<void>;
+  server: Server;
+  yoga: ReturnType<typeof createYoga<Record<string, unknown>, GraphQLContext>>;
+}
+
+export function buildApp({ services, database, port = 4000, host = '0.0.0.0', plugins = [] }: AppOptions): App {
+  const { log } = services;
+  const schema = createSchema();
+  const contextFor = (requestId?: string | null): GraphQLContext => ({
+    ...services,
+    requestId: requestId && /^[\w.:-]{1,100}$/.test(requestId) ? requestId : randomUUID(),
+  });
+
+  const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: { title: 'Universal Data Connector', defaultQuery: EXAMPLE_QUERY },
+    context: ({ request }) => contextFor(request?.headers.get('x-request-id')),
+    plugins: [maskUnexpectedErrors(log), ...plugins],
+    // Our plugin already replaced unexpected errors; yoga's masking stays on as a second net.
+    maskedErrors: true,
+    logging: {
+      debug: (...args) => log.debug(String(args[0]), { args: args.slice(1).map(String) }),
+      info: (...args) => log.info(String(args[0])),
+      warn: (...args) => log.warn(String(args[0])),
+      error: (...args) => log.error(String(args[0]), { args: args.slice(1).map(String) }),
+    },
+  });
+
+  async function health(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const path = req.url?.split('?')[0];
+    if (path === '/health') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
+      return true;
+    }
+    if (path === '/ready') {
+      try {
+        await database.rows(sql`SELECT 1`);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ready', database: database.kind }));
+      } catch (error) {
+        log.warn('readiness check failed', { error: (error as Error).message });
+        res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'unavailable', database: database.kind }));
+      }
+      return true;
+    }
+    return false;
+  }
+
+  const server = createServer((req, res) => {
+    health(req, res)
+      .then((handled) => (handled ? undefined : yoga.handle(req, res)))
+      .catch((error) => {
+        log.error('request failed', { error: (error as Error).message, stack: (error as Error).stack });
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ errors: [{ message: 'Internal server error' }] }));
+      });
+  });
+
+  // graphql-ws shares yoga's envelop (schema, plugins, context, validation) on the same port and path.
+  const wsServer = new WebSocketServer({ server, path: '/graphql' });
+  const wsCleanup = useServer(
+    {
+      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => never }).execute(args),
+      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => never }).subscribe(args),
+      onSubscribe: async (ctx, _id, params) => {
+        const { schema: envelopedSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+        });
+        let document;
+        try {
+          document = parse(params.query);
+        } catch (error) {
+          return [error as import('graphql').GraphQLError];
+        }
+        const args: ExecutionArgs = {
+          schema: envelopedSchema,
+          operationName: params.operationName,
+          document,
+          variableValues: params.variables,
+          contextValue: await contextFactory(contextFor(ctx.extra.request.headers['x-request-id'] as string | undefined)),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args;
+      },
+    },
+    wsServer,
+  );
+
+  let url = '';
+  return {
+    server,
+    yoga,
+    start: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          const address = server.address() as AddressInfo;
+          const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+          url = `http://${shownHost}:${address.port}/graphql`;
+          resolve(url);
+        });
+      }),
+    stop: async () => {
+      await wsCleanup.dispose();
+      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,15 @@
+// The query GraphiQL opens with: shows filters, paging and the voice-ready fields at once.
+export const EXAMPLE_QUERY = `# Open high-priority tickets, with what a voice would say about them.
+query OpenHighPriorityTickets {
+  tickets(filter: { status: OPEN, priority: HIGH }, first: 5) {
+    totalCount
+    voiceSummary
+    metadata { queryContext voiceHint dataFreshness dataType totalPages }
+    nodes { ticketId subject priority status createdAt customer { name email } }
+    pageInfo { hasNextPage endCursor }
+  }
+  metricSummary(metric: "daily_active_users", lastDays: 7) {
+    average trend latestValue voiceSummary
+  }
+}
+`;

@@ -1,0 +1,53 @@
+// Test databases: a fresh, migrated database per call. PGlite by default (clones of one migrated template per
+// worker); a new PostgreSQL database on the server of DATABASE_URL when it is set (dropped on close).
+import { randomBytes } from 'node:crypto';
+import type { PGlite } from '@electric-sql/pglite';
+import postgres from 'postgres';
+import { type Database, createDatabase, openPglite } from '../../src/db/client';
+import { migrateDatabase } from '../../src/db/migrate';
+
+export const usingPostgres = !!process.env.DATABASE_URL;
+export const databaseKind = usingPostgres ? 'postgres' : 'pglite';
+
+let template: Promise<PGlite> | undefined;
+
+async function migratedTemplate(): Promise<PGlite> {
+  const pglite = await openPglite();
+  const database = await createDatabase({ pglite });
+  await migrateDatabase(database);
+  return pglite;
+}
+
+export interface TestDatabase extends Database {
+  /** The postgres:// URL of this database (PostgreSQL only), for clients such as checkpointers. */
+  url?: string;
+  name?: string;
+}
+
+export async function createTestDatabase(options: { onQuery?: (query: string, params: unknown[]) => void } = {}): Promise<TestDatabase> {
+  if (!usingPostgres) {
+    template ??= migratedTemplate();
+    const pglite = (await (await template).clone()) as PGlite;
+    return createDatabase({ pglite, onQuery: options.onQuery });
+  }
+  const adminUrl = process.env.DATABASE_URL!;
+  const name = `udc_test_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const database = await createDatabase({ url: url.toString(), onQuery: options.onQuery, maxConnections: 10 });
+  await migrateDatabase(database);
+  return {
+    ...database,
+    url: url.toString(),
+    name,
+    close: async () => {
+      await database.close();
+      const dropper = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      await dropper.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await dropper.end();
+    },
+  };
+}
