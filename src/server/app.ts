@@ -9,6 +9,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { type Plugin, createYoga } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { Database } from '../db/client';
+import type { ResponseCache } from './cache';
 import { createSchema } from '../schema';
 import type { AppServices, GraphQLContext } from './context';
 import { maskUnexpectedErrors } from './errors';
@@ -21,6 +22,8 @@ export interface AppOptions {
   host?: string;
   /** Extra envelop/yoga plugins (caching, auth, tracing). */
   plugins?: Plugin<GraphQLContext>[];
+  /** Serves repeated queries from memory until the tenant's data changes (see cache.ts). */
+  responseCache?: ResponseCache;
 }
 
 export interface App {
@@ -31,7 +34,7 @@ export interface App {
   yoga: ReturnType<typeof createYoga<Record<string, unknown>, GraphQLContext>>;
 }
 
-export function buildApp({ services, database, port = 4000, host = '0.0.0.0', plugins = [] }: AppOptions): App {
+export function buildApp({ services, database, port = 4000, host = '0.0.0.0', plugins = [], responseCache }: AppOptions): App {
   const { log } = services;
   const schema = createSchema();
   const contextFor = (requestId?: string | null): GraphQLContext => ({
@@ -45,7 +48,7 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
     landingPage: false,
     graphiql: { title: 'Universal Data Connector', defaultQuery: EXAMPLE_QUERY },
     context: ({ request }) => contextFor(request?.headers.get('x-request-id')),
-    plugins: [maskUnexpectedErrors(log), ...plugins],
+    plugins: [maskUnexpectedErrors(log), ...plugins, ...(responseCache ? [responseCache.plugin] : [])],
     // Our plugin already replaced unexpected errors; yoga's masking stays on as a second net.
     maskedErrors: true,
     logging: {
@@ -77,7 +80,12 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
 
   const server = createServer((req, res) => {
     health(req, res)
-      .then((handled) => (handled ? undefined : yoga.handle(req, res)))
+      .then((handled) => {
+        if (handled) return undefined;
+        // The cache key's tenant must be the one contextFor gives the resolvers.
+        if (responseCache) return responseCache.handle(req, res, services.tenantId, yoga, () => yoga.handle(req, res));
+        return yoga.handle(req, res);
+      })
       .catch((error) => {
         log.error('request failed', { error: (error as Error).message, stack: (error as Error).stack });
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
