@@ -36,8 +36,9 @@ export function repairHistory(messages: BaseMessage[]): BaseMessage[] {
 }
 
 export function createAgentGraph(deps: AgentGraphDeps) {
-  const bound = deps.model.bindTools?.(deps.tools);
-  if (!bound) throw new Error('internal: the chat model cannot bind tools');
+  const maybeBound = deps.model.bindTools?.(deps.tools);
+  if (!maybeBound) throw new Error('internal: the chat model cannot bind tools');
+  const bound = maybeBound;
   const system = new SystemMessage(deps.systemPrompt ?? SYSTEM_PROMPT);
   const maxToolRounds = deps.maxToolRounds ?? 4;
 
@@ -46,7 +47,7 @@ export function createAgentGraph(deps: AgentGraphDeps) {
     // Tool rounds since the last question: past the limit, ask for an answer without tools.
     const lastHuman = history.findLastIndex((m) => m.getType() === 'human');
     const rounds = history.slice(lastHuman + 1).filter((m) => AIMessage.isInstance(m) && m.tool_calls?.length).length;
-    const runnable = rounds >= maxToolRounds ? deps.model : bound!;
+    const runnable = rounds >= maxToolRounds ? deps.model : bound;
     const response = await runnable.invoke([system, ...history], config);
     return { messages: [response] };
   }

@@ -75,13 +75,21 @@ export function normalize(text: string): string {
   return wordsToDigits(lowered.replace(/\s+/g, ' ').trim());
 }
 
+const ABBREVIATIONS: Record<string, string> = { avg: 'average', num: 'number', pct: 'percent', qty: 'quantity', mins: 'minutes', hrs: 'hours' };
+
+/** How a metric name is said: "avg_response_time_hours" → ["avg response time hours", "average response time hours"]. */
+export function spokenMetricForms(name: string): string[] {
+  const plain = name.toLowerCase().replace(/[_-]+/g, ' ').replace(/[^a-z0-9 ]/g, '').trim();
+  const expanded = plain.split(' ').map((w) => ABBREVIATIONS[w] ?? w).join(' ');
+  return [...new Set([plain, expanded])];
+}
+
 function parse(text: string, metricNames: string[]): Parsed {
   const t = ` ${normalize(text)} `;
   const parsed: Parsed = { topic: null };
   // Metrics first: "daily active users" must not read as customers.
   for (const name of metricNames) {
-    const spoken = name.toLowerCase().replace(/[_-]+/g, ' ');
-    if (t.includes(` ${spoken} `) || t.includes(` ${name.toLowerCase()} `)) {
+    if (spokenMetricForms(name).some((spoken) => t.includes(` ${spoken} `)) || t.includes(` ${name.toLowerCase()} `)) {
       parsed.topic = 'metrics';
       parsed.metric = name;
     }
@@ -169,11 +177,14 @@ export function planToolCall(question: string, history: string[], metricNames: s
 export const HELP_ANSWER =
   'I can answer questions about support tickets, customers and analytics metrics. For example, ask how many open tickets we have.';
 
-/** A JSGF grammar of the questions planToolCall understands, for pocketsphinx. Words must be in its dictionary. */
-export function domainGrammar(metricNames: string[]): string {
-  const metrics = metricNames
-    .map((m) => m.toLowerCase().replace(/[_-]+/g, ' ').replace(/[^a-z ]/g, '').trim())
-    .filter(Boolean);
+/**
+ * A JSGF grammar of the questions planToolCall understands, for pocketsphinx. Every word must be in the recogniser's
+ * dictionary (it refuses the whole grammar otherwise), so metric phrases with unknown words are left out.
+ */
+export function domainGrammar(metricNames: string[], knownWord: (word: string) => boolean = () => true): string {
+  const metrics = [...new Set(metricNames.flatMap(spokenMetricForms))].filter(
+    (phrase) => phrase && phrase.split(' ').every((w) => /^[a-z]+$/.test(w) && knownWord(w)),
+  );
   const metricRule = metrics.length ? metrics.join(' | ') : 'daily active users';
   return `#JSGF V1.0;
 grammar domain;

@@ -7,6 +7,7 @@ import './connection';
 import './customer';
 import './ticket';
 import './metric';
+import './voice';
 
 export function createSchema() {
   return builder.toSchema({ sortSchema: false });

@@ -45,6 +45,8 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
+    // voiceTurn carries up to 25 MB of audio as base64 (about 34 MB of JSON); the argument check names the 25 MB limit.
+    maxRequestBodySize: 36 * 1024 * 1024,
     landingPage: false,
     graphiql: { title: 'Universal Data Connector', defaultQuery: EXAMPLE_QUERY },
     context: ({ request }) => contextFor(request?.headers.get('x-request-id')),

@@ -1,7 +1,7 @@
 // Offline speech-to-text with pocketsphinx (Debian pocketsphinx + pocketsphinx-en-us) constrained by a JSGF grammar of
 // the domain's questions: free dictation mis-hears badly, a grammar of what people ask here transcribes reliably.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeWav, encodeWav, padSilence, resample } from '../../audio';
@@ -12,8 +12,8 @@ import { findProgram, runProgram } from './exec';
 export const POCKETSPHINX_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
 
 export interface LocalSttOptions {
-  /** The JSGF grammar to recognise with (built from the domain's phrases, e.g. current metric names). */
-  grammar: () => Promise<string> | string;
+  /** The JSGF grammar to recognise with (built from the domain's phrases), given which words the dictionary knows. */
+  grammar: (knownWord: (word: string) => boolean) => Promise<string> | string;
   program?: string | null;
   modelDir?: string;
 }
@@ -34,6 +34,11 @@ export function createLocalStt(options: LocalSttOptions): LocalStt {
       ? `offline speech-to-text needs the pocketsphinx US English model in ${modelDir}: install the Debian package pocketsphinx-en-us, or set GROQ_API_KEY`
       : null;
 
+  // The dictionary's words, read once on first use (3 MB), so the grammar only uses words it can recognise.
+  let words: Promise<Set<string>> | null = null;
+  const dictionaryWords = () =>
+    (words ??= readFile(dict, 'utf8').then((text) => new Set(text.split('\n').map((line) => line.split(' ')[0]).filter((w) => w && !w.includes('(')))));
+
   return {
     name: 'pocketsphinx',
     unavailableReason,
@@ -49,7 +54,8 @@ export function createLocalStt(options: LocalSttOptions): LocalStt {
         const wavPath = join(dir, 'in.wav');
         const grammarPath = join(dir, 'domain.jsgf');
         await writeFile(wavPath, encodeWav(pcm));
-        await writeFile(grammarPath, await options.grammar());
+        const known = await dictionaryWords();
+        await writeFile(grammarPath, await options.grammar((w) => known.has(w)));
         const result = await runProgram(
           program,
           ['-infile', wavPath, '-jsgf', grammarPath, '-hmm', hmm, '-dict', dict, '-samprate', '16000', '-logfn', '/dev/null'],

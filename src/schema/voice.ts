@@ -1,0 +1,232 @@
+// Voice over GraphQL: Mutation.voiceTurn starts a turn, Subscription.voiceEvents streams its ordered event log,
+// Query.voiceSession reads a session's stored turns. Every argument is validated with a message a client can act on.
+import { GraphQLError } from 'graphql';
+import { z } from 'zod';
+import type { GraphQLContext } from '../server/context';
+import { AUDIO_FORMATS, MAX_AUDIO_BYTES, base64DecodedLength, formatBytes } from '../voice/audio';
+import type { VoiceEvent as VoiceEventShape } from '../voice/events';
+import type { TurnRecord, TurnStatus, VoiceService } from '../voice/service';
+import { builder, toGraphQLError } from './builder';
+
+// This file owns the Mutation and Subscription roots (no other type file defines operations on them yet).
+builder.mutationType({});
+builder.subscriptionType({});
+
+const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const TURN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const sessionIdRule = 'must be 1 to 64 letters, digits, "-" or "_" (or leave it out to start a new session)';
+
+function voiceOf(ctx: GraphQLContext): VoiceService {
+  if (!ctx.voice) {
+    throw new GraphQLError('Voice is not enabled on this server', { extensions: { code: 'VOICE_DISABLED' } });
+  }
+  return ctx.voice;
+}
+
+export const AudioFormatEnum = builder.enumType('AudioFormat', {
+  description: 'Container of an uploaded recording. The offline (local) provider reads WAV only.',
+  values: Object.fromEntries(AUDIO_FORMATS.map((f) => [f, { value: f }])) as Record<(typeof AUDIO_FORMATS)[number], { value: (typeof AUDIO_FORMATS)[number] }>,
+});
+
+export const VoiceTurnStatusEnum = builder.enumType('VoiceTurnStatus', {
+  values: {
+    RUNNING: { value: 'RUNNING', description: 'Started; events are being produced.' },
+    COMPLETED: { value: 'COMPLETED', description: 'Ended with TurnCompletedEvent.' },
+    FAILED: { value: 'FAILED', description: 'Ended with TurnFailedEvent (see errorCode).' },
+    INTERRUPTED: { value: 'INTERRUPTED', description: 'Cancelled by a newer turn on the same session (barge-in) or by shutdown.' },
+  } as const,
+});
+
+const VoiceTurnInput = builder.inputType('VoiceTurnInput', {
+  description: 'One spoken or typed question. Give exactly one of text or audio.',
+  fields: (t) => ({
+    sessionId: t.id({
+      description: 'Continue this session (its conversation memory); leave out to start a new one.',
+      validate: { schema: z.string().regex(SESSION_ID, sessionIdRule) },
+    }),
+    text: t.string({
+      description: 'The question as text (skips speech-to-text).',
+      validate: { schema: z.string().trim().min(1, 'must not be empty').max(2000, 'must be at most 2000 characters') },
+    }),
+    audio: t.string({
+      description: 'The recording, base64-encoded; at most 25 MB once decoded.',
+      validate: {
+        schema: z
+          .string()
+          .min(1, 'must not be empty; send a base64-encoded recording')
+          .refine((b64) => base64DecodedLength(b64) <= MAX_AUDIO_BYTES, {
+            message: 'is larger than the 25 MB limit once decoded; send a shorter recording or a compressed format (MP3, OGG, WEBM, FLAC)',
+          }),
+      },
+    }),
+    audioFormat: t.field({ type: AudioFormatEnum, description: 'Container of audio; WAV when left out.' }),
+    voice: t.string({
+      description: 'Text-to-speech voice (Groq Orpheus: autumn, diana, hannah, austin, daniel, troy; local: an espeak-ng voice such as en-us).',
+      validate: { schema: z.string().regex(/^[A-Za-z0-9_.+-]{1,40}$/, 'must be a voice name such as troy or en-us') },
+    }),
+  }),
+  validate: [
+    (input) => (input.text != null) !== (input.audio != null),
+    { message: 'give exactly one of text or audio' },
+  ],
+});
+
+export const VoiceTurnRef = builder.objectRef<TurnRecord>('VoiceTurn').implement({
+  description: 'One question and its answer within a voice session.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    sessionId: t.exposeID('sessionId'),
+    status: t.field({ type: VoiceTurnStatusEnum, resolve: (turn) => turn.status }),
+    inputKind: t.exposeString('inputKind', { description: 'TEXT or AUDIO.' }),
+    transcript: t.exposeString('transcript', { nullable: true, description: 'What was heard (or typed); null until known.' }),
+    responseText: t.exposeString('responseText', { nullable: true }),
+    errorCode: t.exposeString('errorCode', { nullable: true }),
+    errorMessage: t.exposeString('errorMessage', { nullable: true }),
+    timings: t.field({ type: TurnTimingsRef, nullable: true, resolve: (turn) => turn.timings }),
+    startedAt: t.field({ type: 'DateTime', resolve: (turn) => turn.startedAt }),
+    finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (turn) => turn.finishedAt }),
+  }),
+});
+
+const TurnTimingsRef = builder.objectRef<{ sttMs: number | null; agentMs: number | null; firstAudioMs: number | null; totalMs: number }>('TurnTimings').implement({
+  description: 'Milliseconds from the start of the turn (firstAudioMs, totalMs) or spent in a stage (sttMs, agentMs).',
+  fields: (t) => ({
+    sttMs: t.exposeInt('sttMs', { nullable: true, description: 'Speech-to-text; null for text turns.' }),
+    agentMs: t.exposeInt('agentMs', { nullable: true, description: 'Agent (LLM and tools), streamed.' }),
+    firstAudioMs: t.exposeInt('firstAudioMs', { nullable: true, description: 'Until the first audio chunk; null when no audio was produced.' }),
+    totalMs: t.exposeInt('totalMs'),
+  }),
+});
+
+const VoiceSessionRef = builder.objectRef<{ id: string; createdAt: Date; updatedAt: Date; turns: TurnRecord[] }>('VoiceSession');
+builder.objectType(
+  VoiceSessionRef,
+  {
+    description: 'A conversation: its turns in the order they started. The agent remembers earlier turns of the session.',
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      createdAt: t.field({ type: 'DateTime', resolve: (s) => s.createdAt }),
+      updatedAt: t.field({ type: 'DateTime', resolve: (s) => s.updatedAt }),
+      turns: t.field({ type: [VoiceTurnRef], resolve: (s) => s.turns }),
+    }),
+  },
+);
+
+// ---- Events ----
+
+type EventOf<T extends VoiceEventShape['type']> = Extract<VoiceEventShape, { type: T }>;
+
+export const VoiceEventRef = builder.interfaceRef<VoiceEventShape>('VoiceEvent').implement({
+  description: 'One step of a turn. seq is 1, 2, 3 … within the turn; a turn ends with exactly one TurnCompletedEvent or TurnFailedEvent.',
+  resolveType: (event) => event.type,
+  fields: (t) => ({
+    sessionId: t.exposeID('sessionId'),
+    turnId: t.exposeID('turnId'),
+    seq: t.exposeInt('seq'),
+    at: t.field({ type: 'DateTime', resolve: (e) => e.at }),
+  }),
+});
+
+function eventType<T extends VoiceEventShape['type']>(name: T, description: string, fields: (t: any) => Record<string, unknown>) {
+  return builder.objectType(builder.objectRef<EventOf<T>>(name), {
+    description,
+    interfaces: [VoiceEventRef],
+    isTypeOf: (value) => (value as VoiceEventShape).type === name,
+    fields: fields as never,
+  });
+}
+
+eventType('TranscriptEvent', 'What the user said (speech-to-text), or the typed text.', (t) => ({ text: t.exposeString('text') }));
+eventType('ToolCallEvent', 'The agent called a data tool.', (t) => ({
+  tool: t.exposeString('tool'),
+  arguments: t.exposeString('arguments', { description: 'The tool arguments as a JSON object string.' }),
+}));
+eventType('ToolResultEvent', 'A data tool answered; summary is its spoken one-line result.', (t) => ({
+  tool: t.exposeString('tool'),
+  summary: t.exposeString('summary'),
+}));
+eventType('ResponseTextEvent', 'One sentence of the answer, as soon as the agent has written it.', (t) => ({ text: t.exposeString('text') }));
+eventType('AudioChunkEvent', 'The spoken audio of one chunk of the answer (a complete WAV file), in order of index.', (t) => ({
+  index: t.exposeInt('index', { description: '0, 1, 2 … in playback order.' }),
+  mimeType: t.exposeString('mimeType'),
+  sampleRate: t.exposeInt('sampleRate'),
+  data: t.exposeString('data', { description: 'base64 of a WAV file.' }),
+  text: t.exposeString('text', { description: 'The words in this chunk (at most 200 characters).' }),
+}));
+const TurnTimingsField = (t: any) => t.field({ type: TurnTimingsRef, resolve: (e: EventOf<'TurnCompletedEvent'>) => e.timings });
+eventType('TurnCompletedEvent', 'The turn ended with an answer.', (t) => ({
+  responseText: t.exposeString('responseText'),
+  timings: TurnTimingsField(t),
+}));
+eventType('TurnFailedEvent', 'The turn ended without an answer.', (t) => ({
+  code: t.exposeString('code', {
+    description: 'BAD_AUDIO, STT_UNAVAILABLE, RATE_LIMITED, PROVIDER_TIMEOUT, PROVIDER_UNAVAILABLE, PROVIDER_AUTH, PROVIDER_REJECTED, INTERRUPTED or INTERNAL.',
+  }),
+  message: t.exposeString('message'),
+  retryable: t.exposeBoolean('retryable', { description: 'Whether sending the same turn again may succeed.' }),
+}));
+
+// ---- Operations ----
+
+builder.mutationField('voiceTurn', (t) =>
+  t.field({
+    type: VoiceTurnRef,
+    description: 'Starts a turn and returns at once (status RUNNING); follow it with Subscription.voiceEvents(sessionId, turnId).',
+    args: { input: t.arg({ type: VoiceTurnInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const voice = voiceOf(ctx);
+      try {
+        const started = await voice.startTurn(ctx.tenantId, {
+          sessionId: input.sessionId != null ? String(input.sessionId) : null,
+          text: input.text,
+          audio: input.audio,
+          audioFormat: input.audioFormat,
+          voice: input.voice,
+        });
+        return {
+          ...started,
+          status: started.status as TurnStatus,
+          inputKind: input.text != null ? 'TEXT' : 'AUDIO',
+          transcript: null,
+          responseText: null,
+          errorCode: null,
+          errorMessage: null,
+          timings: null,
+          finishedAt: null,
+        } satisfies TurnRecord;
+      } catch (error) {
+        throw toGraphQLError(error);
+      }
+    },
+  }),
+);
+
+builder.subscriptionField('voiceEvents', (t) =>
+  t.field({
+    type: VoiceEventRef,
+    description:
+      "A session's events in order, or one turn's (from its first event even when subscribing late, then live, completing after its last).",
+    args: {
+      sessionId: t.arg.id({ required: true, validate: { schema: z.string().regex(SESSION_ID, 'must be the sessionId returned by voiceTurn') } }),
+      turnId: t.arg.id({ validate: { schema: z.string().regex(TURN_ID, 'must be the id of a turn returned by voiceTurn') } }),
+    },
+    subscribe: async (_root, args, ctx) => {
+      try {
+        return await voiceOf(ctx).events(ctx.tenantId, String(args.sessionId), args.turnId != null ? String(args.turnId) : null);
+      } catch (error) {
+        throw toGraphQLError(error);
+      }
+    },
+    resolve: (event: VoiceEventShape) => event,
+  }),
+);
+
+builder.queryField('voiceSession', (t) =>
+  t.field({
+    type: VoiceSessionRef,
+    nullable: true,
+    description: 'A voice session and its turns (stored in the database; survives restarts). Null when unknown.',
+    args: { sessionId: t.arg.id({ required: true, validate: { schema: z.string().regex(SESSION_ID, sessionIdRule) } }) },
+    resolve: (_root, args, ctx) => voiceOf(ctx).session(ctx.tenantId, String(args.sessionId)),
+  }),
+);

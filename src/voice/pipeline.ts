@@ -1,0 +1,216 @@
+// One voice turn, streamed: speech-to-text → agent (LangGraph) → sentence splitter → text-to-speech per sentence.
+// The agent keeps generating while earlier sentences are being spoken; every step appends to the turn's event log.
+import { performance } from 'node:perf_hooks';
+import { AIMessage, type BaseMessage, HumanMessage, ToolMessage } from '@langchain/core/messages';
+import type { AgentGraph } from '../agent/graph';
+import { toolResultSummary } from '../agent/tools';
+import type { Logger } from '../server/logger';
+import { type AudioInput, checkAudio } from './audio';
+import { VoiceError, providerError } from './errors';
+import type { TurnTimings, TurnWriter } from './events';
+import type { SttProvider, TtsProvider } from './providers/types';
+import { createSentenceSplitter } from './sentences';
+
+export interface PipelineDeps {
+  stt: SttProvider;
+  tts: TtsProvider;
+  graph: AgentGraph;
+  log: Logger;
+  /** Names used in error messages: "Groq" or "local". */
+  providerLabel: string;
+}
+
+export interface TurnRequest {
+  tenantId: string;
+  sessionId: string;
+  turnId: string;
+  text?: string | null;
+  /** Raw audio, or a thunk that decodes it (base64 decoding errors are BAD_AUDIO of this turn, not of the request). */
+  audio?: (() => AudioInput) | null;
+  voice?: string | null;
+  signal: AbortSignal;
+  writer: TurnWriter;
+  /** Resolves when the session's previous turn has settled (its memory writes are done). */
+  after?: Promise<unknown>;
+}
+
+export interface TurnOutcome {
+  status: 'COMPLETED' | 'FAILED' | 'INTERRUPTED';
+  transcript: string | null;
+  responseText: string | null;
+  timings: TurnTimings | null;
+  error: VoiceError | null;
+}
+
+/** A tiny async queue: the agent pushes sentences, the speaker pulls them in order. */
+function createQueue<T>() {
+  const items: T[] = [];
+  let closed = false;
+  let wake: (() => void) | null = null;
+  return {
+    push(item: T) {
+      items.push(item);
+      wake?.();
+    },
+    close() {
+      closed = true;
+      wake?.();
+    },
+    async next(): Promise<T | null> {
+      for (;;) {
+        if (items.length) return items.shift() as T;
+        if (closed) return null;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+      }
+    },
+  };
+}
+
+const messageText = (m: BaseMessage): string =>
+  typeof m.content === 'string' ? m.content : m.content.map((c) => (c.type === 'text' && 'text' in c ? String(c.text) : '')).join('');
+
+export async function runTurn(deps: PipelineDeps, request: TurnRequest): Promise<TurnOutcome> {
+  const { writer } = request;
+  const t0 = performance.now();
+  const elapsed = () => Math.round(performance.now() - t0);
+  // Internal abort: a failing stage stops the others; the caller's signal (barge-in, shutdown) stops everything.
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(request.signal.reason);
+  request.signal.addEventListener('abort', onAbort, { once: true });
+  const signal = controller.signal;
+
+  let transcript: string | null = null;
+  const sentences: string[] = [];
+  let sttMs: number | null = null;
+  let agentMs: number | null = null;
+  let firstAudioMs: number | null = null;
+  let stage = 'speech-to-text';
+  const queue = createQueue<string>();
+
+  try {
+    // 1. Speech-to-text (or the typed text).
+    if (request.text != null) {
+      transcript = request.text.trim();
+    } else if (request.audio) {
+      const audio = request.audio();
+      checkAudio(audio);
+      const t = performance.now();
+      transcript = await deps.stt.transcribe(audio, { signal }).catch((e: unknown) => {
+        throw providerError(`speech-to-text (${deps.stt.name})`, e);
+      });
+      sttMs = Math.round(performance.now() - t);
+      if (!transcript) throw new VoiceError('BAD_AUDIO', 'no speech was recognised in the audio; speak closer to the microphone or send a longer recording', false);
+    } else {
+      throw new VoiceError('INTERNAL', 'a turn needs text or audio', false);
+    }
+    signal.throwIfAborted();
+    writer.append({ type: 'TranscriptEvent', text: transcript });
+
+    // 2. The speaker: synthesises sentences in order while the agent keeps producing them.
+    const speaker = (async () => {
+      let index = 0;
+      for (;;) {
+        const text = await queue.next();
+        if (text === null) return;
+        signal.throwIfAborted();
+        const speech = await deps.tts.synthesize(text, { voice: request.voice, signal }).catch((e: unknown) => {
+          throw providerError(`text-to-speech (${deps.tts.name})`, e);
+        });
+        signal.throwIfAborted();
+        if (!speech) continue; // this provider cannot speak here; the text events still carry the answer
+        if (firstAudioMs === null) firstAudioMs = elapsed();
+        writer.append({
+          type: 'AudioChunkEvent',
+          index: index++,
+          mimeType: speech.mimeType,
+          sampleRate: speech.sampleRate,
+          data: speech.wav.toString('base64'),
+          text,
+        });
+      }
+    })();
+    // If the speaker fails, stop the agent at once rather than after it finishes.
+    const speakerDone = speaker.catch((e: unknown) => {
+      controller.abort(e);
+      throw e;
+    });
+    speakerDone.catch(() => {}); // awaited below; this only keeps an early agent failure from leaving it unhandled
+
+    // 3. The agent, streamed: text tokens go through the sentence splitter; tool calls and results become events.
+    stage = `language model (${deps.providerLabel})`;
+    await request.after?.catch(() => {});
+    signal.throwIfAborted();
+    const splitter = createSentenceSplitter(deps.tts.maxChars);
+    const say = (parts: string[]) => {
+      for (const sentence of parts) {
+        sentences.push(sentence);
+        writer.append({ type: 'ResponseTextEvent', text: sentence });
+        queue.push(sentence);
+      }
+    };
+    const tAgent = performance.now();
+    try {
+      const stream = await deps.graph.stream(
+        { messages: [new HumanMessage(transcript)] },
+        {
+          configurable: { thread_id: `${request.tenantId}:${request.sessionId}`, tenantId: request.tenantId },
+          streamMode: ['messages', 'updates'],
+          signal,
+        },
+      );
+      for await (const item of stream as AsyncIterable<[string, unknown]>) {
+        const [mode, chunk] = item;
+        if (mode === 'messages') {
+          const [message, meta] = chunk as [BaseMessage, { langgraph_node?: string }];
+          if (meta?.langgraph_node === 'agent' && message.getType() === 'ai') {
+            const text = messageText(message);
+            if (text) say(splitter.push(text));
+          }
+        } else if (mode === 'updates') {
+          const update = chunk as Record<string, { messages?: BaseMessage[] } | undefined>;
+          for (const m of update.agent?.messages ?? []) {
+            if (AIMessage.isInstance(m)) {
+              for (const call of m.tool_calls ?? []) {
+                writer.append({ type: 'ToolCallEvent', tool: call.name, arguments: JSON.stringify(call.args ?? {}) });
+              }
+            }
+          }
+          for (const m of update.tools?.messages ?? []) {
+            if (ToolMessage.isInstance(m)) writer.append({ type: 'ToolResultEvent', tool: m.name ?? 'tool', summary: toolResultSummary(m.content) });
+          }
+        }
+      }
+    } catch (error) {
+      if (signal.aborted) throw signal.reason ?? error;
+      throw providerError(stage, error);
+    }
+    say(splitter.flush());
+    agentMs = Math.round(performance.now() - tAgent);
+    queue.close();
+
+    stage = `text-to-speech (${deps.tts.name})`;
+    await speakerDone;
+    signal.throwIfAborted();
+
+    const responseText = sentences.join(' ');
+    const timings: TurnTimings = { sttMs, agentMs, firstAudioMs, totalMs: elapsed() };
+    writer.append({ type: 'TurnCompletedEvent', responseText, timings });
+    return { status: 'COMPLETED', transcript, responseText, timings, error: null };
+  } catch (caught) {
+    const reason = request.signal.aborted ? request.signal.reason : caught;
+    if (request.signal.aborted) {
+      // Interrupted from outside: the service has already ended the turn's log (TurnFailed INTERRUPTED).
+      const error = reason instanceof VoiceError ? reason : new VoiceError('INTERRUPTED', 'the turn was interrupted', true);
+      return { status: 'INTERRUPTED', transcript, responseText: sentences.join(' ') || null, timings: null, error };
+    }
+    const error = reason instanceof VoiceError ? reason : providerError(stage, reason);
+    if (error.code === 'INTERNAL') deps.log.error('voice turn failed', { turnId: request.turnId, stage, error: String((reason as Error)?.stack ?? reason) });
+    writer.append({ type: 'TurnFailedEvent', code: error.code, message: error.message, retryable: error.retryable });
+    return { status: 'FAILED', transcript, responseText: sentences.join(' ') || null, timings: null, error };
+  } finally {
+    request.signal.removeEventListener('abort', onAbort);
+    queue.close();
+    if (!controller.signal.aborted) controller.abort(new Error('turn finished'));
+  }
+}

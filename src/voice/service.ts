@@ -1,0 +1,322 @@
+// The VoiceService the app holds: picks providers from configuration, builds the agent, starts turns in the background
+// (barge-in cancels a session's running turn), stores sessions and turns in the database, and serves the event log.
+import { randomUUID } from 'node:crypto';
+import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { createCheckpointer } from '../agent/checkpointer';
+import { type AgentGraph, createAgentGraph } from '../agent/graph';
+import { createGroqChatModel } from '../agent/groq-model';
+import { domainGrammar } from '../agent/intents';
+import { LocalIntentModel } from '../agent/local-model';
+import { createAgentTools } from '../agent/tools';
+import type { Config } from '../config';
+import type { Connectors } from '../connectors';
+import type { Database } from '../db/client';
+import { voiceSessions, voiceTurns } from '../db/schema';
+import { UserInputError } from '../errors';
+import type { Logger } from '../server/logger';
+import { type AudioFormat, decodeBase64Audio } from './audio';
+import { VoiceError } from './errors';
+import { type EventLog, type Subscription, type TurnTimings, createEventLog } from './events';
+import { runTurn } from './pipeline';
+import { createGroqClient } from './providers/groq/client';
+import { createGroqStt } from './providers/groq/stt';
+import { createGroqTts } from './providers/groq/tts';
+import { createLocalStt } from './providers/local/stt';
+import { createLocalTts } from './providers/local/tts';
+import type { SttProvider, TtsProvider } from './providers/types';
+
+export type VoiceConfig = Pick<
+  Config,
+  | 'VOICE_PROVIDER'
+  | 'GROQ_API_KEY'
+  | 'GROQ_BASE_URL'
+  | 'GROQ_STT_MODEL'
+  | 'GROQ_TTS_MODEL'
+  | 'GROQ_TTS_VOICE'
+  | 'GROQ_LLM_MODEL'
+  | 'GROQ_TIMEOUT_MS'
+  | 'GROQ_MAX_RETRIES'
+>;
+
+export interface VoiceServiceOptions {
+  database: Database;
+  connectors: Connectors;
+  config: VoiceConfig;
+  log: Logger;
+  /** postgres:// URL of the database, for the agent memory's pg pool (derived when absent). */
+  databaseUrl?: string;
+  /** How long a finished turn's events stay replayable (default 10 minutes). */
+  eventRetentionMs?: number;
+  /** Replace a provider (tests, or another vendor); defaults follow VOICE_PROVIDER. */
+  stt?: SttProvider;
+  tts?: TtsProvider;
+  model?: BaseChatModel;
+}
+
+export type TurnStatus = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'INTERRUPTED';
+
+export interface StartTurnInput {
+  sessionId?: string | null;
+  text?: string | null;
+  /** base64 */
+  audio?: string | null;
+  audioFormat?: AudioFormat | null;
+  voice?: string | null;
+}
+
+export interface TurnRecord {
+  id: string;
+  sessionId: string;
+  status: TurnStatus;
+  inputKind: 'TEXT' | 'AUDIO';
+  transcript: string | null;
+  responseText: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  timings: TurnTimings | null;
+  startedAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface SessionRecord {
+  id: string;
+  createdAt: Date;
+  updatedAt: Date;
+  turns: TurnRecord[];
+}
+
+export interface VoiceService {
+  readonly provider: 'groq' | 'local';
+  /** What this server can do offline/online, for clients and logs. */
+  readonly capabilities: { speechToText: string | null; textToSpeech: string | null; model: string };
+  startTurn(tenantId: string, input: StartTurnInput): Promise<{ id: string; sessionId: string; status: TurnStatus; startedAt: Date }>;
+  /** The event stream of a session, or of one of its turns from its first event. Throws UserInputError when unknown. */
+  events(tenantId: string, sessionId: string, turnId?: string | null): Promise<Subscription>;
+  session(tenantId: string, sessionId: string): Promise<SessionRecord | null>;
+  /** Resolves when every running turn has settled (tests, shutdown). */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface RunningTurn {
+  turnId: string;
+  controller: AbortController;
+  settled: Promise<unknown>;
+  interrupt(message: string): void;
+}
+
+export async function createVoiceService(options: VoiceServiceOptions): Promise<VoiceService> {
+  const { database, connectors, config, log } = options;
+  const { db } = database;
+  const provider = config.VOICE_PROVIDER;
+  if (provider === 'groq' && !config.GROQ_API_KEY && !(options.stt && options.tts && options.model)) {
+    throw new Error('VOICE_PROVIDER=groq needs GROQ_API_KEY; set it, or set VOICE_PROVIDER=local for the offline providers');
+  }
+
+  // The local providers have no per-call tenant parameter; the tenant of the latest turn is good enough for
+  // vocabulary (metric names).
+  const currentTenant = { value: 'default' };
+  const metricNames = (tenantId: string) => connectors.metrics.names(tenantId).catch(() => [] as string[]);
+  let stt: SttProvider;
+  let tts: TtsProvider;
+  let model: BaseChatModel;
+  let sttInfo: string | null;
+  let ttsInfo: string | null;
+  if (provider === 'groq') {
+    const groqOptions = {
+      apiKey: config.GROQ_API_KEY ?? 'unused',
+      baseURL: config.GROQ_BASE_URL,
+      timeoutMs: config.GROQ_TIMEOUT_MS,
+      maxRetries: config.GROQ_MAX_RETRIES,
+    };
+    const client = createGroqClient(groqOptions);
+    stt = options.stt ?? createGroqStt(client, { model: config.GROQ_STT_MODEL });
+    tts = options.tts ?? createGroqTts(client, { model: config.GROQ_TTS_MODEL, voice: config.GROQ_TTS_VOICE });
+    model = options.model ?? createGroqChatModel({ ...groqOptions, model: config.GROQ_LLM_MODEL });
+    sttInfo = `groq ${config.GROQ_STT_MODEL}`;
+    ttsInfo = `groq ${config.GROQ_TTS_MODEL}`;
+  } else {
+    // The grammar follows the default tenant's metric names at the time of each transcription.
+    const localStt = createLocalStt({ grammar: async (known) => domainGrammar(await metricNames(currentTenant.value), known) });
+    const localTts = createLocalTts();
+    stt = options.stt ?? localStt;
+    tts = options.tts ?? localTts;
+    model = options.model ?? new LocalIntentModel({ metricNames: () => metricNames(currentTenant.value) });
+    sttInfo = localStt.unavailableReason ? null : 'pocketsphinx (domain grammar)';
+    ttsInfo = localTts.available ? 'espeak-ng' : null;
+    if (localStt.unavailableReason) log.warn('voice: audio turns are unavailable', { reason: localStt.unavailableReason });
+    if (!localTts.available) log.warn('voice: espeak-ng is not installed; answers come as text events without audio (apt-get install espeak-ng)');
+  }
+
+  const checkpointer = await createCheckpointer(database, { databaseUrl: options.databaseUrl });
+  const graph: AgentGraph = createAgentGraph({ model, tools: createAgentTools({ connectors }), checkpointer: checkpointer.saver });
+  const eventLog: EventLog = createEventLog({ retentionMs: options.eventRetentionMs });
+  const running = new Map<string, RunningTurn>();
+  const starting = new Map<string, Promise<unknown>>();
+  const all = new Set<Promise<unknown>>();
+  let closed = false;
+  const key = (tenantId: string, sessionId: string) => `${tenantId}\u0000${sessionId}`;
+
+  async function persistOutcome(tenantId: string, turnId: string, values: Partial<typeof voiceTurns.$inferInsert>) {
+    try {
+      await db
+        .update(voiceTurns)
+        .set({ ...values, finishedAt: new Date() })
+        .where(and(eq(voiceTurns.tenantId, tenantId), eq(voiceTurns.turnId, turnId)));
+    } catch (error) {
+      log.error('voice: could not store a turn outcome', { turnId, error: (error as Error).message });
+    }
+  }
+
+  async function start(tenantId: string, input: StartTurnInput) {
+    if (closed) throw new VoiceError('INTERNAL', 'the voice service is shutting down', true);
+    const sessionId = input.sessionId ?? randomUUID();
+    const turnId = randomUUID();
+    const k = key(tenantId, sessionId);
+    const startedAt = new Date();
+
+    await db
+      .insert(voiceSessions)
+      .values({ tenantId, sessionId, createdAt: startedAt, updatedAt: startedAt })
+      .onConflictDoUpdate({ target: [voiceSessions.tenantId, voiceSessions.sessionId], set: { updatedAt: startedAt } });
+    await db.insert(voiceTurns).values({
+      tenantId,
+      turnId,
+      sessionId,
+      status: 'RUNNING',
+      inputKind: input.text != null ? 'TEXT' : 'AUDIO',
+      startedAt,
+    });
+
+    // Barge-in: the session's running turn ends now, before the new turn's first event.
+    const previous = running.get(k);
+    previous?.interrupt(`interrupted by turn ${turnId} on the same session`);
+
+    const writer = eventLog.openTurn(tenantId, sessionId, turnId);
+    const controller = new AbortController();
+    const interrupt = (message: string) => {
+      if (writer.ended) return;
+      const error = new VoiceError('INTERRUPTED', message, true);
+      writer.append({ type: 'TurnFailedEvent', code: error.code, message: error.message, retryable: error.retryable });
+      controller.abort(error);
+    };
+    const audioBase64 = input.audio;
+    const audioFormat = input.audioFormat ?? 'WAV';
+    const settled = (async () => {
+      currentTenant.value = tenantId;
+      const outcome = await runTurn(
+        { stt, tts, graph, log, providerLabel: provider === 'groq' ? 'Groq' : 'local' },
+        {
+          tenantId,
+          sessionId,
+          turnId,
+          text: input.text,
+          audio: audioBase64 != null ? () => ({ bytes: decodeBase64Audio(audioBase64), format: audioFormat }) : null,
+          voice: input.voice,
+          signal: controller.signal,
+          writer,
+          after: previous?.settled,
+        },
+      );
+      await persistOutcome(tenantId, turnId, {
+        status: outcome.status,
+        transcript: outcome.transcript,
+        responseText: outcome.responseText,
+        errorCode: outcome.error?.code ?? null,
+        errorMessage: outcome.error?.message ?? null,
+        timings: outcome.timings as Record<string, number | null> | null,
+      });
+    })()
+      .catch((error: unknown) => log.error('voice: turn crashed', { turnId, error: String((error as Error)?.stack ?? error) }))
+      .finally(() => {
+        if (running.get(k)?.turnId === turnId) running.delete(k);
+        all.delete(settled);
+      });
+    all.add(settled);
+    running.set(k, { turnId, controller, settled, interrupt });
+    return { id: turnId, sessionId, status: 'RUNNING' as const, startedAt };
+  }
+
+  return {
+    provider,
+    capabilities: { speechToText: sttInfo, textToSpeech: ttsInfo, model: provider === 'groq' ? `groq ${config.GROQ_LLM_MODEL}` : 'local intent model' },
+
+    async startTurn(tenantId, input) {
+      // Turns of one session start one at a time, so barge-in always sees the turn it replaces.
+      const k = key(tenantId, input.sessionId ?? '');
+      const before = input.sessionId ? starting.get(k) : undefined;
+      const result = (before ?? Promise.resolve()).catch(() => {}).then(() => start(tenantId, input));
+      if (input.sessionId) {
+        starting.set(k, result);
+        void result.finally(() => starting.get(k) === result && starting.delete(k)).catch(() => {});
+      }
+      return result;
+    },
+
+    async events(tenantId, sessionId, turnId) {
+      if (!turnId) return eventLog.subscribe(tenantId, sessionId);
+      if (eventLog.hasTurn(tenantId, turnId)) {
+        const [row] = await db
+          .select({ sessionId: voiceTurns.sessionId })
+          .from(voiceTurns)
+          .where(and(eq(voiceTurns.tenantId, tenantId), eq(voiceTurns.turnId, turnId)));
+        if (row && row.sessionId !== sessionId) throw new UserInputError(`turnId: turn ${turnId} belongs to another session, not ${sessionId}`, 'turnId');
+        return eventLog.subscribe(tenantId, sessionId, turnId);
+      }
+      const [row] = await db
+        .select({ sessionId: voiceTurns.sessionId, status: voiceTurns.status })
+        .from(voiceTurns)
+        .where(and(eq(voiceTurns.tenantId, tenantId), eq(voiceTurns.turnId, turnId)));
+      if (!row || row.sessionId !== sessionId) throw new UserInputError(`turnId: no turn ${turnId} in session ${sessionId}`, 'turnId');
+      throw new UserInputError(
+        `turnId: the events of turn ${turnId} are no longer kept (they are kept ${Math.round((options.eventRetentionMs ?? 600_000) / 60_000)} minutes after a turn ends, on the server that ran it); read its outcome with Query.voiceSession`,
+        'turnId',
+      );
+    },
+
+    async session(tenantId, sessionId) {
+      const [s] = await db
+        .select()
+        .from(voiceSessions)
+        .where(and(eq(voiceSessions.tenantId, tenantId), eq(voiceSessions.sessionId, sessionId)));
+      if (!s) return null;
+      const turns = await db
+        .select()
+        .from(voiceTurns)
+        .where(and(eq(voiceTurns.tenantId, tenantId), eq(voiceTurns.sessionId, sessionId)))
+        .orderBy(asc(voiceTurns.startedAt), asc(sql`${voiceTurns.turnId}`));
+      return {
+        id: s.sessionId,
+        createdAt: s.createdAt,
+        updatedAt: s.updatedAt,
+        turns: turns.map((t) => ({
+          id: t.turnId,
+          sessionId: t.sessionId,
+          status: t.status as TurnStatus,
+          inputKind: t.inputKind as 'TEXT' | 'AUDIO',
+          transcript: t.transcript,
+          responseText: t.responseText,
+          errorCode: t.errorCode,
+          errorMessage: t.errorMessage,
+          timings: (t.timings as TurnTimings | null) ?? null,
+          startedAt: t.startedAt,
+          finishedAt: t.finishedAt,
+        })),
+      };
+    },
+
+    async idle() {
+      while (all.size) await Promise.allSettled([...all]);
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const turn of running.values()) turn.interrupt('the server is shutting down; send the turn again');
+      while (all.size) await Promise.allSettled([...all]);
+      eventLog.close();
+      await checkpointer.close();
+    },
+  };
+}
