@@ -30,12 +30,7 @@ export function decodeCursor(cursor: string, order: string, shape: CursorShape[]
   } catch {
     parsed = undefined;
   }
-  if (
-    !Array.isArray(parsed) ||
-    parsed.length !== shape.length + 1 ||
-    typeof parsed[0] !== 'string' ||
-    !shape.every((type, i) => cursorValueChecks[type]((parsed as unknown[])[i + 1]))
-  ) {
+  if (!Array.isArray(parsed) || typeof parsed[0] !== 'string') {
     throw new UserInputError('after: malformed cursor; pass an endCursor or edge cursor returned by this field', 'after');
   }
   if (parsed[0] !== order) {
@@ -43,6 +38,9 @@ export function decodeCursor(cursor: string, order: string, shape: CursorShape[]
       `after: this cursor belongs to orderBy ${parsed[0]}, not ${order}; keep the same orderBy while paging`,
       'after',
     );
+  }
+  if (parsed.length !== shape.length + 1 || !shape.every((type, i) => cursorValueChecks[type]((parsed as unknown[])[i + 1]))) {
+    throw new UserInputError('after: malformed cursor; pass an endCursor or edge cursor returned by this field', 'after');
   }
   return parsed.slice(1) as CursorValue[];
 }

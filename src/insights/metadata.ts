@@ -32,7 +32,8 @@ export function voiceHint(args: { total: number; returned: number; offset: numbe
   if (!args.hasNextPage) return null;
   if (args.offset != null) {
     const remaining = Math.max(0, args.total - args.offset - args.returned);
-    if (remaining > 0) return `There ${remaining === 1 ? 'is' : 'are'} ${remaining} more ${args.noun}; ask for the next page to hear them.`;
+    if (remaining === 1) return 'There is 1 more; ask for the next page to hear it.';
+    if (remaining > 1) return `There are ${remaining} more ${args.noun}; ask for the next page to hear them.`;
   }
   return `There are more ${args.noun}; ask for the next page to hear them.`;
 }

@@ -1,0 +1,45 @@
+// Relations without N+1: the number of SQL statements for a page does not grow with the page size.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databaseKind } from './helpers/database';
+import { type TestServer, startTestServer } from './helpers/server';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ data: { customers: 150, tickets: 400, days: 30, seed: 9, anchorDate: '2026-11-24' } });
+});
+afterAll(() => server?.stop());
+
+async function statementsFor(query: string, variables?: Record<string, unknown>) {
+  server.statements.length = 0;
+  const r = await server.query(query, variables);
+  expect(r.errors).toBeUndefined();
+  return { count: server.statements.length, data: r.data };
+}
+
+describe(`N+1 guard (${databaseKind})`, () => {
+  it('tickets { customer { name } } costs the same number of statements for 10 and 100 tickets', async () => {
+    const query = 'query($n: Int) { tickets(first: $n, orderBy: TICKET_ID_ASC) { nodes { ticketId customer { name email } } } }';
+    const small = await statementsFor(query, { n: 10 });
+    const large = await statementsFor(query, { n: 100 });
+    expect(large.data.tickets.nodes).toHaveLength(100);
+    expect(new Set(large.data.tickets.nodes.map((n: any) => n.customer.name)).size).toBeGreaterThan(10);
+    expect(large.count).toBe(small.count);
+    expect(large.count).toBeLessThanOrEqual(2); // the page, then one batched customer load
+  });
+
+  it('customers { tickets { totalCount nodes } } costs the same for 5 and 100 customers', async () => {
+    const query = 'query($n: Int) { customers(first: $n) { totalCount nodes { name tickets(first: 3, filter: { status: OPEN }) { totalCount voiceSummary nodes { subject customer { customerId } } } } } }';
+    const small = await statementsFor(query, { n: 5 });
+    const large = await statementsFor(query, { n: 100 });
+    expect(large.data.customers.nodes).toHaveLength(100);
+    expect(large.count).toBe(small.count);
+  });
+
+  it('batched ticket pages and counts per customer match the per-customer query', async () => {
+    const batched = await server.query('{ customers(first: 30) { nodes { customerId tickets(first: 2, orderBy: NEWEST_FIRST) { totalCount nodes { ticketId } } } } }');
+    for (const c of batched.data.customers.nodes.slice(0, 30)) {
+      const single = await server.query('query($id: Int) { tickets(filter: { customerId: $id }, first: 2, orderBy: NEWEST_FIRST) { totalCount nodes { ticketId } } }', { id: c.customerId });
+      expect(c.tickets).toEqual(single.data.tickets);
+    }
+  });
+});
