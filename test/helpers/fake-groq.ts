@@ -19,7 +19,8 @@ export interface RecordedRequest {
 export type Reply =
   | { kind: 'json'; status?: number; body: unknown; headers?: Record<string, string> }
   | { kind: 'wav'; bytes: Buffer }
-  | { kind: 'sse'; chunks: unknown[] }
+  /** Server-sent events; when gate is given, the stream pauses before chunk gateAt until the gate resolves. */
+  | { kind: 'sse'; chunks: unknown[]; gateAt?: number; gate?: Promise<void> }
   | { kind: 'error'; status: number; message: string; headers?: Record<string, string> };
 
 export type Script = (request: RecordedRequest) => Reply | Promise<Reply>;
@@ -63,6 +64,15 @@ export function textCompletion(text: string, model = 'openai/gpt-oss-20b'): Repl
   };
 }
 
+/** A streamed text answer that pauses after `first` until `gate` resolves (to observe streaming without timers). */
+export function gatedTextCompletion(first: string, rest: string, gate: Promise<void>): Reply {
+  const head = textCompletion(first) as Extract<Reply, { kind: 'sse' }>;
+  const tail = textCompletion(rest) as Extract<Reply, { kind: 'sse' }>;
+  // head without its finish chunk, then tail without its role chunk.
+  const chunks = [...head.chunks.slice(0, -1), ...tail.chunks.slice(1)];
+  return { kind: 'sse', chunks, gateAt: head.chunks.length - 1, gate };
+}
+
 /** SSE chunks of a streamed chat completion that calls one tool. */
 export function toolCallCompletion(name: string, args: Record<string, unknown>, model = 'openai/gpt-oss-20b'): Reply {
   const id = `chatcmpl-${++completionCounter}`;
@@ -86,7 +96,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-function send(res: ServerResponse, reply: Reply) {
+async function send(res: ServerResponse, reply: Reply) {
   switch (reply.kind) {
     case 'json':
       res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers }).end(JSON.stringify(reply.body));
@@ -101,7 +111,11 @@ function send(res: ServerResponse, reply: Reply) {
       return;
     case 'sse':
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-      for (const chunk of reply.chunks) res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+      for (const [i, chunk] of reply.chunks.entries()) {
+        if (reply.gate && i === reply.gateAt) await reply.gate;
+        if (res.destroyed) return;
+        res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+      }
       res.end('data: [DONE]\n\n');
   }
 }
@@ -123,7 +137,7 @@ export async function startFakeGroq(): Promise<FakeGroq> {
       const endpoint: Endpoint | null =
         path === '/openai/v1/audio/transcriptions' ? 'transcriptions' : path === '/openai/v1/audio/speech' ? 'speech' : path === '/openai/v1/chat/completions' ? 'chat' : null;
       if (!endpoint || req.method !== 'POST') {
-        send(res, { kind: 'error', status: 404, message: `no route ${req.method} ${path}` });
+        await send(res, { kind: 'error', status: 404, message: `no route ${req.method} ${path}` });
         return;
       }
       const body = await readBody(req);
@@ -150,7 +164,7 @@ export async function startFakeGroq(): Promise<FakeGroq> {
       if (gate) await new Promise<void>((resolve) => gate.waiting.push(resolve));
       const script = queues[endpoint].shift() ?? defaults[endpoint];
       const reply = await script(recorded);
-      if (!res.destroyed) send(res, reply);
+      if (!res.destroyed) await send(res, reply);
     })().catch((error) => {
       if (!res.headersSent) res.writeHead(500).end(String(error));
     });
