@@ -6,6 +6,7 @@ import { importDirectory } from './db/import';
 import { isEmptyDatabase, openConfiguredDatabase } from './db/open';
 import { buildApp } from './server/app';
 import { createLogger } from './server/logger';
+import { createVoiceService } from './voice/service';
 
 async function main() {
   let config;
@@ -30,8 +31,10 @@ async function main() {
   }
 
   const connectors = createConnectors(database);
+  const voice = await createVoiceService({ database, connectors, config, log, databaseUrl: config.DATABASE_URL });
+  log.info('voice ready', { provider: voice.provider, ...voice.capabilities });
   const app = buildApp({
-    services: { connectors, log, tenantId: config.TENANT_ID },
+    services: { connectors, log, tenantId: config.TENANT_ID, voice },
     database,
     port: config.PORT,
     host: config.HOST,
@@ -48,6 +51,7 @@ async function main() {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     await app.stop();
+    await voice.close();
     await database.close();
     process.exit(0);
   };
