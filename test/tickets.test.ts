@@ -51,7 +51,7 @@ async function walkByCursor(filter: Filter, orderBy: string, first: number) {
   const ids: number[] = [];
   let after: string | null = null;
   for (let i = 0; i < 1000; i++) {
-    const r = await server.query(PAGE_QUERY, { filter, orderBy, first, after });
+    const r: any = await server.query(PAGE_QUERY, { filter, orderBy, first, after });
     expect(r.errors).toBeUndefined();
     const c = r.data.tickets;
     ids.push(...c.edges.map((e: any) => e.node.ticketId));
