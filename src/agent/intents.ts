@@ -75,7 +75,18 @@ export function normalize(text: string): string {
   return wordsToDigits(lowered.replace(/\s+/g, ' ').trim());
 }
 
-const ABBREVIATIONS: Record<string, string> = { avg: 'average', num: 'number', pct: 'percent', qty: 'quantity', mins: 'minutes', hrs: 'hours' };
+// How abbreviations and compound words in metric names are said (and spelled in the recogniser's dictionary).
+const ABBREVIATIONS: Record<string, string> = {
+  avg: 'average',
+  num: 'number',
+  pct: 'percent',
+  qty: 'quantity',
+  mins: 'minutes',
+  hrs: 'hours',
+  signups: 'sign ups',
+  signup: 'sign up',
+  logins: 'log ins',
+};
 
 /** How a metric name is said: "avg_response_time_hours" → ["avg response time hours", "average response time hours"]. */
 export function spokenMetricForms(name: string): string[] {
@@ -97,6 +108,8 @@ function parse(text: string, metricNames: string[]): Parsed {
   const daysMatch = / (?:last|past) (\d+) days? /.exec(t);
   if (daysMatch) parsed.days = Number(daysMatch[1]);
   else if (/ (?:last|past) week /.test(t)) parsed.days = 7;
+  else if (/ (?:last|past) 2 weeks /.test(t)) parsed.days = 14;
+  else if (/ (?:last|past) day /.test(t)) parsed.days = 1;
   else if (/ (?:last|past) month /.test(t)) parsed.days = 30;
   else if (/ (?:last|past) year /.test(t)) parsed.days = 365;
   else if (/ today /.test(t)) parsed.days = 1;
@@ -189,17 +202,19 @@ export function domainGrammar(metricNames: string[], knownWord: (word: string) =
   return `#JSGF V1.0;
 grammar domain;
 public <utterance> = <question> | <followup>;
-<question> = <ticketcount> | <ticketlist> | <customercount> | <customerlist> | <byid> | <metricq> | <summaryq>;
+<question> = <ticketcount> | <ticketlist> | <customercount> | <customerlist> | <byid> | <metricq> | <trendq> | <summaryq>;
 <ticketcount> = how many [<ticketadj>] [<priority> priority] tickets [<customerref>] [do we have | are there | are open | are closed];
 <ticketlist> = (show me | list | what are) [the] [<ticketadj>] [<priority> priority] tickets [<customerref>];
 <customercount> = how many [<customeradj>] customers [do we have | are there];
 <customerlist> = (show me | list | who are) [the] [<customeradj>] customers;
 <byid> = (tell me about | what about | show me | who is | what is) (customer | ticket) [number] <number>;
 <metricq> = (what is | what are | show me | how is | how are) [the] [average] <metric> [<period>];
+<trendq> = how (is | are) [the] <metric> (trending | doing) [<period>];
 <summaryq> = (give me | what is) [a | an | the] (summary | analytics summary) [of <metric>] [<period>] | summarize <metric> [<period>];
 <followup> = (what about | and | how about) [the] (<ticketadj> | <priority> priority | <customeradj>) [ones | tickets | customers];
 <customerref> = (for | of) customer [number] <number>;
-<period> = (over | for | in) the (last | past) (<number> days | week | month | year);
+<period> = (over | for | in) the (last | past) (<daycount> days | day | week | two weeks | month | year);
+<daycount> = two | three | four | five | six | seven | ten | fourteen | twenty one | twenty eight | thirty | sixty | ninety | three hundred and sixty five;
 <ticketadj> = open | closed;
 <customeradj> = active | inactive;
 <priority> = high | medium | low;

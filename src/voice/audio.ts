@@ -154,9 +154,35 @@ export function encodeWav(pcm: Pcm): Buffer {
   return out;
 }
 
-/** Linear-interpolation resampling; good enough for speech recognition input. */
+/** Windowed-sinc low-pass (Hann, 63 taps) at `cutoff` Hz, so downsampling does not fold hiss into the speech band. */
+function lowPass(samples: Int16Array, sampleRate: number, cutoff: number): Float64Array {
+  const taps = 63;
+  const half = (taps - 1) / 2;
+  const fc = cutoff / sampleRate;
+  const kernel = new Float64Array(taps);
+  let sum = 0;
+  for (let i = 0; i < taps; i++) {
+    const x = i - half;
+    const sinc = x === 0 ? 2 * fc : Math.sin(2 * Math.PI * fc * x) / (Math.PI * x);
+    kernel[i] = sinc * (0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (taps - 1)));
+    sum += kernel[i];
+  }
+  const out = new Float64Array(samples.length);
+  for (let n = 0; n < samples.length; n++) {
+    let acc = 0;
+    for (let k = 0; k < taps; k++) {
+      const j = n + k - half;
+      if (j >= 0 && j < samples.length) acc += samples[j] * kernel[k];
+    }
+    out[n] = acc / sum;
+  }
+  return out;
+}
+
+/** Resampling: low-pass first when going down, then linear interpolation; good enough for speech recognition. */
 export function resample(pcm: Pcm, sampleRate: number): Pcm {
   if (pcm.sampleRate === sampleRate) return pcm;
+  const source = sampleRate < pcm.sampleRate ? lowPass(pcm.samples, pcm.sampleRate, sampleRate * 0.45) : Float64Array.from(pcm.samples);
   const length = Math.floor((pcm.samples.length * sampleRate) / pcm.sampleRate);
   const out = new Int16Array(length);
   const ratio = pcm.sampleRate / sampleRate;
@@ -164,9 +190,9 @@ export function resample(pcm: Pcm, sampleRate: number): Pcm {
     const x = i * ratio;
     const j = Math.floor(x);
     const f = x - j;
-    const a = pcm.samples[j] ?? 0;
-    const b = pcm.samples[j + 1] ?? a;
-    out[i] = Math.round(a * (1 - f) + b * f);
+    const a = source[j] ?? 0;
+    const b = source[j + 1] ?? a;
+    out[i] = Math.max(-32768, Math.min(32767, Math.round(a * (1 - f) + b * f)));
   }
   return { sampleRate, samples: out };
 }
