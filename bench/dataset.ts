@@ -1,0 +1,102 @@
+// Benchmark datasets: generated with `data:generate`, loaded with `data:import` into a database of their own
+// (udc_bench_<size> on the DATABASE_URL server, or an embedded PGlite directory), dropped afterwards.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import postgres from 'postgres';
+
+export interface Size {
+  label: string;
+  tickets: number;
+  customers: number;
+  days: number;
+}
+
+/** Customers one tenth of tickets, metrics for 2 years. */
+export const size = (tickets: number, label: string): Size => ({ label, tickets, customers: Math.max(1, Math.round(tickets / 10)), days: 730 });
+
+export const ANCHOR = '2026-11-24';
+const SEED = 42;
+
+export interface BenchDatabase {
+  size: Size;
+  kind: 'postgres' | 'pglite';
+  /** postgres:// URL of this benchmark's database, when kind is postgres. */
+  url?: string;
+  /** PGlite data directory, when kind is pglite. */
+  dataDir?: string;
+  importSeconds: number;
+  drop(): Promise<void>;
+}
+
+function run(args: string[], env: Record<string, string | undefined>, log: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let tail = '';
+    const keep = (chunk: Buffer) => {
+      tail = (tail + chunk.toString()).slice(-4000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code === 0) {
+        log(tail.trim().split('\n').at(-1) ?? '');
+        resolve();
+      } else reject(new Error(`${args.join(' ')} exited ${code}:\n${tail}`));
+    });
+  });
+}
+
+/** Generates the dataset once into .data/bench/<label> (deterministic: reused when its manifest matches). */
+async function generated(s: Size, log: (line: string) => void): Promise<string> {
+  const dir = join('.data', 'bench', `data-${s.label}`);
+  const manifestPath = join(dir, 'manifest.json');
+  if (existsSync(manifestPath)) {
+    const m = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    if (m.tickets === s.tickets && m.customers === s.customers && m.days === s.days && m.seed === SEED && m.anchorDate === ANCHOR) return dir;
+  }
+  const args = ['--customers', String(s.customers), '--tickets', String(s.tickets), '--days', String(s.days)];
+  await run(['src/db/generate-cli.ts', ...args, '--out', dir, '--seed', String(SEED), '--anchor', ANCHOR], {}, log);
+  return dir;
+}
+
+export async function prepareDatabase(s: Size, adminUrl: string | undefined, log: (line: string) => void): Promise<BenchDatabase> {
+  const dir = await generated(s, log);
+  const started = Date.now();
+  if (adminUrl) {
+    const name = `udc_bench_${s.label}`;
+    const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.unsafe(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    await run(['src/db/import-cli.ts', dir], { DATABASE_URL: url.toString(), LOG_LEVEL: 'warn' }, log);
+    // Fresh statistics, as autovacuum would have them after a while in production.
+    const db = postgres(url.toString(), { max: 1, onnotice: () => {} });
+    await db.unsafe('VACUUM ANALYZE');
+    await db.end();
+    return {
+      size: s,
+      kind: 'postgres',
+      url: url.toString(),
+      importSeconds: (Date.now() - started) / 1000,
+      drop: async () => {
+        const dropper = postgres(adminUrl, { max: 1, onnotice: () => {} });
+        await dropper.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await dropper.end();
+      },
+    };
+  }
+  const dataDir = join('.data', 'bench', `pglite-${s.label}`);
+  rmSync(dataDir, { recursive: true, force: true });
+  await run(['src/db/import-cli.ts', dir], { DATABASE_URL: '', DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, log);
+  return {
+    size: s,
+    kind: 'pglite',
+    dataDir,
+    importSeconds: (Date.now() - started) / 1000,
+    drop: async () => rmSync(dataDir, { recursive: true, force: true }),
+  };
+}

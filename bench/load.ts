@@ -1,0 +1,41 @@
+// HTTP load with autocannon against a server in another process: warm-up, then a timed run; latency percentiles
+// from every response's own duration (autocannon's histogram rounds to whole milliseconds).
+import autocannon from 'autocannon';
+import { type LatencyStats, summarize } from './stats';
+
+export interface LoadResult extends LatencyStats {
+  requestsPerSecond: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+}
+
+function once(url: string, body: string, connections: number, seconds: number, samples: number[] | null): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body,
+        connections,
+        duration: seconds,
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+    if (samples) instance.on('response', (_client, status, _bytes, ms) => status === 200 && samples.push(ms));
+  });
+}
+
+export async function runLoad(url: string, body: string, options: { connections: number; seconds: number; warmupSeconds: number }): Promise<LoadResult> {
+  if (options.warmupSeconds > 0) await once(url, body, options.connections, options.warmupSeconds, null);
+  const samples: number[] = [];
+  const result = await once(url, body, options.connections, options.seconds, samples);
+  return {
+    requestsPerSecond: result.requests.total / result.duration,
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    ...summarize(samples),
+  };
+}

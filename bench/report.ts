@@ -1,0 +1,130 @@
+// Renders bench results as the markdown of bench/results/latest.md: tables, then each target met or missed.
+import type { BenchResults, OperationResult, SizeResult } from './run';
+
+const n0 = (v: number) => Math.round(v).toLocaleString('en-US');
+const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(v < 10 ? 2 : 1) : 'n/a');
+const ratio = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+const sizeLabel = (s: SizeResult) => `${n0(s.tickets)} tickets / ${n0(s.customers)} customers`;
+
+function throughputTable(results: BenchResults): string[] {
+  const lines = [
+    '| data | operation | API req/s | p50 ms | p99 ms | cached req/s (hit rate) | cached p50 ms | floor ops/s | floor p50 ms | API / floor | cached / floor | totalCount exact |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|',
+  ];
+  for (const s of results.sizes) {
+    for (const op of s.operations) {
+      const c = op.cached;
+      lines.push(
+        `| ${sizeLabel(s)} | ${op.id} | ${n0(op.api.requestsPerSecond)} | ${ms(op.api.p50)} | ${ms(op.api.p99)} | ${c ? `${n0(c.requestsPerSecond)} (${(c.hitRate * 100).toFixed(1)}%)` : 'n/a'} | ${c ? ms(c.p50) : 'n/a'} | ${n0(op.floor.opsPerSecond)} | ${ms(op.floor.p50)} | ${ratio(op.api.requestsPerSecond / op.floor.opsPerSecond)} | ${c ? ratio(c.requestsPerSecond / op.floor.opsPerSecond) : 'n/a'} | ${op.exact ? `yes (${n0(op.totalCount ?? 0)})` : `**NO** (${op.totalCount} vs ${op.truth})`} |`,
+      );
+    }
+  }
+  return lines;
+}
+
+function sizeTable(results: BenchResults): string[] {
+  const sizes = results.sizes;
+  const header = `| operation | ${sizes.map((s) => `${n0(s.tickets)} tickets p50 / p99 ms`).join(' | ')} | p50 largest / smallest |`;
+  const lines = [header, `|---|${sizes.map(() => '---:').join('|')}|---:|`];
+  for (const op of sizes[0]?.operations ?? []) {
+    const cells = sizes.map((s) => s.operations.find((o) => o.id === op.id)!).map((o) => `${ms(o.api.p50)} / ${ms(o.api.p99)}`);
+    const first = op.api.p50;
+    const last = sizes.at(-1)!.operations.find((o) => o.id === op.id)!.api.p50;
+    lines.push(`| ${op.id} | ${cells.join(' | ')} | ${ratio(last / first)} |`);
+  }
+  return lines;
+}
+
+function verdict(ok: boolean | null): string {
+  return ok === null ? 'NOT MEASURED' : ok ? 'met' : '**MISSED**';
+}
+
+export function renderMarkdown(r: BenchResults): string {
+  const out: string[] = [];
+  const m = r.machine;
+  out.push(`# Benchmark results (${r.mode})`, '');
+  out.push(
+    `Run ${r.startedAt} → ${r.finishedAt}, command \`${r.command}\`.`,
+    `Machine: ${m.cpus} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}; load average at start ${m.loadAverageAtStart.join(' / ')}, at end ${m.loadAverageAtEnd.join(' / ')} (the machine is shared: compare ratios within this run, not across runs).`,
+    `Database: ${r.database.version}. Load: autocannon, ${r.connections} connections, ${r.seconds} s per figure after a warm-up, server and load generator in separate processes on the same cores. Floor: the same SQL statements the API sent, replayed in a closed loop at the same concurrency with the bare driver (${r.database.kind === 'postgres' ? 'postgres.js, 10 connections like the server' : 'PGlite in process'}).`,
+    '',
+  );
+  const opLabels = new Map<string, string>();
+  for (const s of r.sizes) for (const op of s.operations) opLabels.set(op.id, op.label);
+  if (opLabels.size) {
+    out.push('Operations: ' + [...opLabels].map(([id, label]) => `\`${id}\` = ${label}`).join('; ') + '.', '');
+    out.push('## Query throughput and latency against the raw-SQL floor', '', ...throughputTable(r), '');
+    out.push('## Cost versus size (API without cache)', '', ...sizeTable(r), '');
+  }
+  if ('sequential' in r.voice) {
+    const v = r.voice;
+    out.push(
+      '## Voice pipeline (fake providers: STT 300 ms, LLM first sentence 200 ms then one per 150 ms, TTS 150 ms per sentence; 4 sentences)',
+      '',
+      '| scenario | turns | total p50 / p99 ms | reference total p50 / p99 ms | overhead p50 / p99 ms | first audio p50 ms | reference first audio p50 ms |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+    );
+    for (const [name, sc] of [
+      ['one turn at a time', v.sequential],
+      ['100 concurrent turns', v.concurrent],
+    ] as const) {
+      out.push(
+        `| ${name} | ${sc.turns} | ${ms(sc.pipeline.total.p50)} / ${ms(sc.pipeline.total.p99)} | ${ms(sc.reference.total.p50)} / ${ms(sc.reference.total.p99)} | ${ms(sc.overheadP50Ms)} / ${ms(sc.overheadP99Ms)} | ${ms(sc.pipeline.firstAudio.p50)} | ${ms(sc.reference.firstAudio.p50)} |`,
+      );
+    }
+    out.push(
+      '',
+      `Serial order (prototype: STT, whole answer, all speech): first audio p50 ${ms(v.serial.firstAudio.p50)} ms. Streamed first audio is ahead by ${ms(v.firstAudioAheadMs)} ms; the rest of the answer after its first sentence takes ${v.restOfAnswerMs} ms.`,
+      '',
+    );
+  }
+  if (Array.isArray(r.subscribers)) {
+    out.push(
+      '## Concurrent subscribers (graphql-ws, one server process, one voice turn delivered to all)',
+      '',
+      '| subscribers | connect s | server RSS idle MiB | server RSS MiB | events per client | deliveries (missing) | delivery p50 ms | delivery p99 ms |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|',
+    );
+    for (const s of r.subscribers) {
+      out.push(
+        `| ${n0(s.subscribers)} | ${s.connectSeconds.toFixed(1)} | ${n0(s.rssIdleMiB)} | ${n0(s.rssMiB)} | ${s.events} | ${n0(s.deliveries)} (${n0(s.missing)}) | ${ms(s.delivery.p50)} | ${ms(s.delivery.p99)} |`,
+      );
+    }
+    out.push('');
+  }
+  out.push('## Targets', '');
+  const smallest = r.sizes[0];
+  const largest = r.sizes.at(-1);
+  if (smallest && largest && largest !== smallest) {
+    const filtered = largest.operations.filter((o) => o.filteredConnection);
+    const ratios = filtered.map((o) => ({ o, k: o.api.p50 / smallest.operations.find((x) => x.id === o.id)!.api.p50 }));
+    const exact = r.sizes.every((s) => s.operations.every((o) => o.exact));
+    out.push(
+      `- Size: at ${n0(largest.tickets)} tickets the filtered connections run at p50 within 2x of ${n0(smallest.tickets)} tickets: ${verdict(ratios.every((x) => x.k <= 2))} (${ratios.map((x) => `${x.o.id} ${ratio(x.k)}x`).join(', ')}); totalCount exact at every size: ${verdict(exact)}.${largest.tickets < 1_000_000 ? ' (This run did not go up to 1,000,000 tickets.)' : ''}`,
+    );
+  } else out.push('- Size: NOT MEASURED (one size only).');
+  if (smallest) {
+    const firstTwo = smallest.operations.filter((o) => o.id === 'open-high-tickets' || o.id === 'active-customers');
+    const line = (label: string, pick: (o: OperationResult) => number | null) => {
+      const ratios = firstTwo.map((o) => ({ o, k: (pick(o) ?? Number.NaN) / o.floor.opsPerSecond }));
+      const ok = ratios.every((x) => Number.isFinite(x.k)) ? ratios.every((x) => x.k >= 0.5) : null;
+      return `- Throughput (${label}) at ${n0(smallest.tickets)} tickets reaches half the raw-SQL floor for the first two operations: ${verdict(ok)} (${ratios.map((x) => `${x.o.id} ${ratio(x.k)}`).join(', ')}).`;
+    };
+    out.push(line('no cache', (o) => o.api.requestsPerSecond));
+    out.push(line('response cache', (o) => o.cached?.requestsPerSecond ?? null));
+  }
+  if ('sequential' in r.voice) {
+    const v = r.voice;
+    out.push(`- Voice: pipeline overhead p50 under 5 ms: ${verdict(v.sequential.overheadP50Ms < 5)} (${ms(v.sequential.overheadP50Ms)} ms one at a time; ${ms(v.concurrent.overheadP50Ms)} ms with 100 concurrent turns).`);
+    out.push(`- Voice: first audio ahead of the serial order by at least the rest of the answer (${v.restOfAnswerMs} ms): ${verdict(v.firstAudioAheadMs >= v.restOfAnswerMs)} (${ms(v.firstAudioAheadMs)} ms ahead).`);
+  } else out.push('- Voice: NOT MEASURED.');
+  if (Array.isArray(r.subscribers) && r.subscribers.length) {
+    const top = r.subscribers.reduce((a, b) => (b.subscribers > a.subscribers ? b : a));
+    const ok = top.subscribers >= 10_000 ? top.rssMiB < 1024 && top.delivery.p99 < 100 && top.missing === 0 : null;
+    out.push(
+      `- Subscribers: 10,000 on one process under 1 GiB with delivery p99 under 100 ms: ${verdict(ok)} (largest run: ${n0(top.subscribers)} subscribers, ${n0(top.rssMiB)} MiB, p99 ${ms(top.delivery.p99)} ms, ${n0(top.missing)} missing).`,
+    );
+  } else out.push('- Subscribers: NOT MEASURED.');
+  out.push('');
+  return out.join('\n');
+}

@@ -1,0 +1,52 @@
+// The server under test, in a process of its own: the real buildApp over a benchmark database, optionally with
+// the response cache. Prints "READY <url>" on stdout; stops on SIGTERM. Used by run.ts, not meant for users.
+import { parseArgs } from 'node:util';
+import { createConnectors } from '../src/connectors';
+import { createDatabase } from '../src/db/client';
+import { buildApp } from '../src/server/app';
+import { createResponseCache } from '../src/server/cache';
+import { createLogger } from '../src/server/logger';
+import { loadConfig } from '../src/config';
+import { createVoiceService } from '../src/voice/service';
+import { FakeStreamingModel, PAPER_TIMINGS, createFakeStt, createFakeTts } from './fakes';
+
+const { values } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    'data-dir': { type: 'string' },
+    cache: { type: 'boolean', default: false },
+    // The voice service over fixed-latency fake providers (for the subscriber benchmark).
+    voice: { type: 'boolean', default: false },
+  },
+});
+
+const database = await createDatabase({ url: values.url, dataDir: values['data-dir'] });
+const log = createLogger('warn');
+const connectors = createConnectors(database);
+const voice = values.voice
+  ? await createVoiceService({
+      database,
+      connectors,
+      log,
+      config: loadConfig({ VOICE_PROVIDER: 'local' }),
+      databaseUrl: values.url,
+      stt: createFakeStt(PAPER_TIMINGS),
+      tts: createFakeTts(PAPER_TIMINGS),
+      model: new FakeStreamingModel({ timings: PAPER_TIMINGS }),
+    })
+  : undefined;
+const services = { connectors, log, tenantId: 'default', voice };
+const responseCache = values.cache ? createResponseCache({ database }) : undefined;
+const app = buildApp({ services, database, port: 0, host: '127.0.0.1', responseCache });
+const url = await app.start();
+process.stdout.write(`READY ${url}\n`);
+
+process.on('message', (message) => {
+  if (message === 'stats') process.send?.({ cache: responseCache?.stats() ?? null, rss: process.memoryUsage().rss });
+});
+process.on('SIGTERM', async () => {
+  await app.stop();
+  await voice?.close();
+  await database.close();
+  process.exit(0);
+});
