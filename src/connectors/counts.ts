@@ -1,5 +1,6 @@
 // Exact counts over a created-at window from daily rollups: whole UTC days come from the rollup table,
 // the partial days at either end are counted from the base table (a small index range), so the sum is exact.
+import { type SQL, sql } from 'drizzle-orm';
 
 const DAY_MS = 86_400_000;
 
@@ -35,4 +36,24 @@ export function countWindow(after?: Date | null, before?: Date | null): CountWin
     },
     direct,
   };
+}
+
+export interface WindowedCountParts {
+  /** Grouping columns, e.g. sql`status, priority`. */
+  groupBy: SQL;
+  /** Rollup rows (groupBy columns and n) for whole days; the day condition is appended by the caller's `days`. */
+  rollup: (days: SQL) => SQL;
+  /** Base-table rows grouped by the same columns (with n = count(*)) for a timestamp range. */
+  direct: (range: { from?: Date; to?: Date }) => SQL;
+}
+
+/** One statement summing the rollup's whole days and the base table's partial-day edges of a window. */
+export function windowedCountQuery(window: CountWindow, parts: WindowedCountParts): SQL {
+  const pieces: SQL[] = [];
+  if (window.rollup) {
+    const { fromDay, toDay } = window.rollup;
+    pieces.push(parts.rollup(sql`${fromDay ? sql`AND day >= ${fromDay}::date` : sql``} ${toDay ? sql`AND day < ${toDay}::date` : sql``}`));
+  }
+  for (const range of window.direct) pieces.push(parts.direct(range));
+  return sql`SELECT ${parts.groupBy}, sum(n)::int AS n FROM (${sql.join(pieces, sql` UNION ALL `)}) AS c GROUP BY ${parts.groupBy}`;
 }

@@ -2,7 +2,7 @@
 import { type SQL, and, eq, gte, ilike, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { customers } from '../db/schema';
-import { countWindow } from './counts';
+import { countWindow, windowedCountQuery } from './counts';
 import {
   type CursorShape,
   type KeyColumn,
@@ -141,23 +141,14 @@ export function createCustomersConnector({ database }: { database: Database }): 
       if (filter.search) {
         query = sql`SELECT status, count(*)::int AS n FROM customers WHERE ${and(...filterConditions(tenantId, filter))} GROUP BY 1`;
       } else {
-        const parts: SQL[] = [];
-        if (window.rollup) {
-          const { fromDay, toDay } = window.rollup;
-          parts.push(sql`SELECT status, n FROM customer_counts WHERE tenant_id = ${tenantId}
-            ${filter.status ? sql`AND status = ${filter.status}` : sql``}
-            ${fromDay ? sql`AND day >= ${fromDay}::date` : sql``}
-            ${toDay ? sql`AND day < ${toDay}::date` : sql``}`);
-        }
-        for (const range of window.direct) {
-          const conditions = filterConditions(tenantId, {
-            status: filter.status,
-            createdAfter: range.from,
-            createdBefore: range.to,
-          });
-          parts.push(sql`SELECT status, count(*) AS n FROM customers WHERE ${and(...conditions)} GROUP BY 1`);
-        }
-        query = sql`SELECT status, sum(n)::int AS n FROM (${sql.join(parts, sql` UNION ALL `)}) AS c GROUP BY 1`;
+        query = windowedCountQuery(window, {
+          groupBy: sql`status`,
+          rollup: (days) => sql`SELECT status, n FROM customer_counts WHERE tenant_id = ${tenantId}
+            ${filter.status ? sql`AND status = ${filter.status}` : sql``} ${days}`,
+          direct: (range) =>
+            sql`SELECT status, count(*) AS n FROM customers
+              WHERE ${and(...filterConditions(tenantId, { status: filter.status, createdAfter: range.from, createdBefore: range.to }))} GROUP BY 1`,
+        });
       }
       const rows = await database.rows<{ status: CustomerStatus; n: number | string }>(query);
       for (const row of rows) byStatus[row.status] = Number(row.n);

@@ -2,7 +2,7 @@
 import { type SQL, and, eq, gte, ilike, inArray, lt, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { tickets } from '../db/schema';
-import { countWindow } from './counts';
+import { countWindow, windowedCountQuery } from './counts';
 import {
   type CursorShape,
   type KeyColumn,
@@ -174,21 +174,16 @@ export function createTicketsConnector({ database }: { database: Database }): Ti
       query = sql`SELECT status, priority, count(*)::int AS n FROM tickets
         WHERE ${and(...filterConditions(tenantId, filter))} GROUP BY 1, 2`;
     } else {
-      const parts: SQL[] = [];
       const base = { status: filter.status, priority: filter.priority };
-      if (window.rollup) {
-        const { fromDay, toDay } = window.rollup;
-        parts.push(sql`SELECT status, priority, n FROM ticket_counts WHERE tenant_id = ${tenantId}
+      query = windowedCountQuery(window, {
+        groupBy: sql`status, priority`,
+        rollup: (days) => sql`SELECT status, priority, n FROM ticket_counts WHERE tenant_id = ${tenantId}
           ${base.status ? sql`AND status = ${base.status}` : sql``}
-          ${base.priority ? sql`AND priority = ${base.priority}` : sql``}
-          ${fromDay ? sql`AND day >= ${fromDay}::date` : sql``}
-          ${toDay ? sql`AND day < ${toDay}::date` : sql``}`);
-      }
-      for (const range of window.direct) {
-        const conditions = filterConditions(tenantId, { ...base, createdAfter: range.from, createdBefore: range.to });
-        parts.push(sql`SELECT status, priority, count(*) AS n FROM tickets WHERE ${and(...conditions)} GROUP BY 1, 2`);
-      }
-      query = sql`SELECT status, priority, sum(n)::int AS n FROM (${sql.join(parts, sql` UNION ALL `)}) AS c GROUP BY 1, 2`;
+          ${base.priority ? sql`AND priority = ${base.priority}` : sql``} ${days}`,
+        direct: (range) =>
+          sql`SELECT status, priority, count(*) AS n FROM tickets
+            WHERE ${and(...filterConditions(tenantId, { ...base, createdAfter: range.from, createdBefore: range.to }))} GROUP BY 1, 2`,
+      });
     }
     const rows = await database.rows<{ status: TicketStatus; priority: TicketPriority; n: number | string }>(query);
     for (const row of rows) counts[row.status][row.priority] = Number(row.n);
