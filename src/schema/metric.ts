@@ -1,7 +1,7 @@
 // Analytics metrics: MetricPoint, Query.metrics (a time-series connection), Query.metricSummary and Query.metricNames.
 import type { MetricFilter, MetricPoint } from '../connectors/metrics';
 import { metricsVoiceSummary, trendOf } from '../insights';
-import { builder, toGraphQLError } from './builder';
+import { builder } from './builder';
 import { connectionResult, pageRequest, pagingArgs } from './connection';
 import { TrendEnum } from './enums';
 import { lastDaysValidation } from './validation';
@@ -70,20 +70,16 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const filter: MetricFilter = { ...args.filter };
       const { metrics } = ctx.connectors;
-      try {
-        const page = await metrics.list(ctx.tenantId, { filter, order: 'NEWEST_FIRST', page: pageRequest(args) });
-        return connectionResult(page, {
-          noun: 'data points',
-          kind: 'time-series',
-          filter: { ...filter },
-          summary: () => metrics.summarize(ctx.tenantId, filter),
-          total: (s) => s.dataPoints,
-          speak: (s) => metricsVoiceSummary({ ...s, metric: filter.metric }),
-          freshness: () => metrics.freshness(ctx.tenantId),
-        });
-      } catch (error) {
-        throw toGraphQLError(error);
-      }
+      const page = await metrics.list(ctx.tenantId, { filter, order: 'NEWEST_FIRST', page: pageRequest(args) });
+      return connectionResult(page, {
+        noun: 'data points',
+        kind: 'time-series',
+        filter: { ...filter },
+        summary: () => metrics.summarize(ctx.tenantId, filter),
+        total: (s) => s.dataPoints,
+        speak: (s) => metricsVoiceSummary({ ...s, metric: filter.metric }),
+        freshness: () => metrics.freshness(ctx.tenantId),
+      });
     },
   }),
   metricSummary: t.field({
@@ -96,24 +92,20 @@ builder.queryFields((t) => ({
       lastDays: t.arg.int({ validate: lastDaysValidation }),
     },
     resolve: async (_root, args, ctx) => {
-      try {
-        const s = await ctx.connectors.metrics.summarize(ctx.tenantId, args);
-        return {
-          metric: args.metric,
-          from: s.range.from ?? s.firstDate,
-          to: s.range.to ?? s.latestDate,
-          dataPoints: s.dataPoints,
-          average: s.average,
-          min: s.min,
-          max: s.max,
-          latestValue: s.latestValue,
-          latestDate: s.latestDate,
-          trend: trendOf(s.olderHalfAverage, s.newerHalfAverage),
-          voiceSummary: metricsVoiceSummary({ ...s, metric: args.metric }),
-        };
-      } catch (error) {
-        throw toGraphQLError(error);
-      }
+      const s = await ctx.connectors.metrics.summarize(ctx.tenantId, args);
+      return {
+        metric: args.metric,
+        from: s.range.from ?? s.firstDate,
+        to: s.range.to ?? s.latestDate,
+        dataPoints: s.dataPoints,
+        average: s.average,
+        min: s.min,
+        max: s.max,
+        latestValue: s.latestValue,
+        latestDate: s.latestDate,
+        trend: trendOf(s.olderHalfAverage, s.newerHalfAverage),
+        voiceSummary: metricsVoiceSummary({ ...s, metric: args.metric }),
+      };
     },
   }),
   metricNames: t.stringList({

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Ticket, TicketFilter, TicketOrder, TicketSummary } from '../connectors/tickets';
 import type { GraphQLContext } from '../server/context';
 import { ticketsVoiceSummary } from '../insights';
-import { builder, toGraphQLError } from './builder';
+import { builder } from './builder';
 import { connectionResult, pageRequest, pagingArgs } from './connection';
 import { CustomerRef } from './customer';
 import { TicketOrderEnum, TicketPriorityEnum, TicketStatusEnum } from './enums';
@@ -75,12 +75,8 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const filter: TicketFilter = { ...args.filter };
       const { tickets } = ctx.connectors;
-      try {
-        const page = await tickets.list(ctx.tenantId, { filter, order: args.orderBy ?? 'PRIORITY', page: pageRequest(args) });
-        return ticketConnection(ctx, filter, page, () => tickets.summarize(ctx.tenantId, filter));
-      } catch (error) {
-        throw toGraphQLError(error);
-      }
+      const page = await tickets.list(ctx.tenantId, { filter, order: args.orderBy ?? 'PRIORITY', page: pageRequest(args) });
+      return ticketConnection(ctx, filter, page, () => tickets.summarize(ctx.tenantId, filter));
     },
   }),
   ticket: t.field({
@@ -111,19 +107,15 @@ builder.objectField(CustomerRef, 'tickets', (t) =>
       const filter: TicketFilter = { ...args.filter, customerId: null };
       const order: TicketOrder = args.orderBy ?? 'PRIORITY';
       const { tickets } = ctx.connectors;
-      try {
-        const pages = await tickets.listForCustomers(ctx.tenantId, customerIds, { filter, order, page: pageRequest(args) });
-        // Counts for every customer of the batch in one statement, only if a client asks for them.
-        const summaries = new DataLoader<number, TicketSummary>(async (ids) => {
-          const byCustomer = await tickets.summarizeForCustomers(ctx.tenantId, ids, filter);
-          return ids.map((id) => byCustomer.get(id)!);
-        });
-        return customerIds.map((customerId) =>
-          ticketConnection(ctx, { ...filter, customerId }, pages.get(customerId)!, () => summaries.load(customerId)),
-        );
-      } catch (error) {
-        throw toGraphQLError(error);
-      }
+      const pages = await tickets.listForCustomers(ctx.tenantId, customerIds, { filter, order, page: pageRequest(args) });
+      // Counts for every customer of the batch in one statement, only if a client asks for them.
+      const summaries = new DataLoader<number, TicketSummary>(async (ids) => {
+        const byCustomer = await tickets.summarizeForCustomers(ctx.tenantId, ids, filter);
+        return ids.map((id) => byCustomer.get(id)!);
+      });
+      return customerIds.map((customerId) =>
+        ticketConnection(ctx, { ...filter, customerId }, pages.get(customerId)!, () => summaries.load(customerId)),
+      );
     },
     resolve: (customer) => customer.customerId,
   }),

@@ -1,7 +1,8 @@
-// Error policy for every GraphQL response: user errors pass through; anything unexpected is logged with the
-// request id and replaced by a message without internals (no stack traces, no SQL).
+// Error policy for every GraphQL response: user errors pass through (UserInputError from any layer becomes
+// BAD_USER_INPUT); anything unexpected is logged with the request id and replaced by a message without internals.
 import { type Plugin, handleStreamOrSingleExecutionResult } from 'graphql-yoga';
 import { type ExecutionResult, GraphQLError } from 'graphql';
+import { UserInputError } from '../errors';
 import type { GraphQLContext } from './context';
 import type { Logger } from './logger';
 
@@ -15,6 +16,15 @@ export function maskUnexpectedErrors(log: Logger): Plugin<GraphQLContext> {
     if (!result.errors?.length) return undefined;
     let changed = false;
     const errors = result.errors.map((error) => {
+      if (error.originalError instanceof UserInputError) {
+        changed = true;
+        const { argument } = error.originalError;
+        return new GraphQLError(error.message, {
+          nodes: error.nodes,
+          path: error.path,
+          extensions: { code: 'BAD_USER_INPUT', ...(argument ? { argument } : {}) },
+        });
+      }
       if (isExpected(error)) return error;
       changed = true;
       const original = error.originalError ?? error;
