@@ -141,6 +141,9 @@ describe(`Query.customers (${databaseKind})`, () => {
     expect(r.data.customer.all.totalCount).toBe(own.length);
     expect(new Set(r.data.customer.all.nodes.map((n: any) => n.ticketId))).toEqual(new Set(own.map((t) => t.ticket_id)));
     expect(r.data.customer.open.totalCount).toBe(open.length);
+    const paged = await server.query('query($id: Int!) { customer(customerId: $id) { tickets(first: 2, page: 2, orderBy: TICKET_ID_ASC) { metadata { page } nodes { ticketId } } } }', { id: customerId });
+    expect(paged.data.customer.tickets.nodes.map((n: any) => n.ticketId)).toEqual(own.map((t) => t.ticket_id).sort((a, b) => a - b).slice(2, 4));
+    expect(paged.data.customer.tickets.metadata.page).toBe(2);
     if (open.length > 1) {
       const next = await server.query(
         'query($id: Int!, $after: String) { customer(customerId: $id) { tickets(filter: { status: OPEN }, first: 100, after: $after) { nodes { ticketId } } } }',

@@ -53,6 +53,13 @@ describe(`argument bounds (${databaseKind})`, () => {
     await expectBadInput(query, variables, argument, rule);
   });
 
+  it('rejects bad paging on a nested connection (Customer.tickets) the same way', async () => {
+    const r = await server.query('{ customer(customerId: 1) { tickets(page: 2, after: "abc") { totalCount } } }');
+    expect(r.status).toBe(200);
+    expect(r.errors?.[0]).toMatchObject({ message: expect.stringMatching(/^page: cannot be combined with after/), extensions: { code: 'BAD_USER_INPUT' } });
+    expect(r.data).toEqual({ customer: null });
+  });
+
   it('rejects a non-positive id on Query.customer and Query.ticket', async () => {
     await expectBadInput('{ customer(customerId: 0) { name } }', {}, 'customerId', /positive customer number/);
     await expectBadInput('{ ticket(ticketId: -1) { subject } }', {}, 'ticketId', /positive ticket number/);
