@@ -7,7 +7,7 @@ import { domainGrammar, planToolCall, wordsToDigits } from '../src/agent/intents
 import { MAX_AUDIO_BYTES, base64DecodedLength, checkAudio, decodeWav, encodeWav, joinWavs, resample, sniffFormat } from '../src/voice/audio';
 import { VoiceError } from '../src/voice/errors';
 import { type VoiceEvent, createEventLog } from '../src/voice/events';
-import { createSentenceSplitter, splitLong, splitSentences } from '../src/voice/sentences';
+import { createSentenceSplitter, speakable, splitLong, splitSentences } from '../src/voice/sentences';
 
 describe('sentences', () => {
   it('emits each sentence as soon as it ends, whatever the token boundaries', () => {
@@ -26,6 +26,12 @@ describe('sentences', () => {
     expect(parts.every((p) => p.length <= 200)).toBe(true);
     expect(parts.join(' ').replace(/\s+/g, ' ')).toBe(long.replace(/\s+/g, ' ').trim());
     expect(splitLong('x'.repeat(450), 200).map((p) => p.length)).toEqual([200, 200, 50]);
+  });
+
+  it('strips markdown before speaking', () => {
+    expect(speakable('**25** open tickets, `high` priority.')).toBe('25 open tickets, high priority.');
+    expect(speakable('- first item')).toBe('first item');
+    expect(speakable('2.5 percent, __new_signups__ and daily_active_users')).toBe('2.5 percent, new signups and daily active users');
   });
 });
 

@@ -9,7 +9,7 @@ import { type AudioInput, checkAudio } from './audio';
 import { VoiceError, providerError } from './errors';
 import type { TurnTimings, TurnWriter } from './events';
 import type { SttProvider, TtsProvider } from './providers/types';
-import { createSentenceSplitter } from './sentences';
+import { createSentenceSplitter, speakable } from './sentences';
 
 export interface PipelineDeps {
   stt: SttProvider;
@@ -143,7 +143,9 @@ export async function runTurn(deps: PipelineDeps, request: TurnRequest): Promise
     signal.throwIfAborted();
     const splitter = createSentenceSplitter(deps.tts.maxChars);
     const say = (parts: string[]) => {
-      for (const sentence of parts) {
+      for (const part of parts) {
+        const sentence = speakable(part);
+        if (!sentence) continue;
         sentences.push(sentence);
         writer.append({ type: 'ResponseTextEvent', text: sentence });
         queue.push(sentence);

@@ -62,3 +62,14 @@ export function splitSentences(text: string, maxChars: number): string[] {
   const splitter = createSentenceSplitter(maxChars);
   return [...splitter.push(text), ...splitter.flush()];
 }
+
+/** Removes markdown an LLM may emit despite the prompt (emphasis, code ticks, headings, bullets): it must not be read aloud. */
+export function speakable(text: string): string {
+  return text
+    .replace(/(\*\*|__|\*|`|~~)(\S(?:.*?\S)?)\1/g, '$2')
+    .replace(/_/g, ' ')
+    .replace(/^\s*(#{1,6}|[-*•]|\d+[.)])\s+/gm, '')
+    .replace(/[*`#|]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
