@@ -128,6 +128,22 @@ describe('a text turn with the local providers', () => {
     expect(gone.errors[0]?.message).toMatch(/no longer kept.*voiceSession/);
   });
 
+  it('runs turns of different sessions at the same time without mixing them up', async () => {
+    const questions = [
+      ['How many open tickets do we have?', `${count(data.tickets, (t) => t.status === 'open')} open support ticket`],
+      ['How many closed tickets do we have?', `${count(data.tickets, (t) => t.status === 'closed')} closed support ticket`],
+      ['How many inactive customers do we have?', `${count(data.customers, (c) => c.status === 'inactive')} inactive customer`],
+    ] as const;
+    const results = await Promise.all(questions.map(([text]) => runTurn(vs, { text })));
+    results.forEach((r, i) => {
+      assertWellFormed(r.events);
+      expect(r.events.every((e) => e.turnId === r.turn.id)).toBe(true);
+      expect(r.events[0].text).toBe(questions[i][0]);
+      expect(r.events.at(-1)!.responseText).toContain(questions[i][1]);
+    });
+    expect(new Set(results.map((r) => r.turn.sessionId)).size).toBe(3);
+  });
+
   it('answers questions it cannot map to a tool with what it can do', async () => {
     const { events } = await runTurn(vs, { text: 'Sing me a song' });
     expect(events.find((e) => e.__typename === 'ToolCallEvent')).toBeUndefined();

@@ -127,6 +127,20 @@ describe('event log', () => {
     log.close();
   });
 
+  it('keeps at most maxFinishedTurns finished turns, never a running one', () => {
+    let now = 0;
+    const log = createEventLog({ maxFinishedTurns: 2, now: () => now });
+    const running = log.openTurn('t', 's', 'running');
+    for (const id of ['a', 'b', 'c']) {
+      now += 10;
+      log.openTurn('t', 's', id).append({ type: 'TurnFailedEvent', code: 'INTERNAL', message: 'x', retryable: false });
+    }
+    log.prune();
+    expect(['running', 'a', 'b', 'c'].map((id) => log.hasTurn('t', id))).toEqual([true, false, true, true]);
+    expect(running.ended).toBe(false);
+    log.close();
+  });
+
   it('keeps tenants apart', () => {
     const log = createEventLog();
     log.openTurn('a', 's', 'x').append({ type: 'TranscriptEvent', text: 'a' });

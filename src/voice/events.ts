@@ -50,6 +50,8 @@ interface SessionLog {
 export interface EventLogOptions {
   /** How long a finished turn's events stay replayable. */
   retentionMs?: number;
+  /** At most this many finished turns are kept (oldest dropped first), bounding memory under load: audio is large. */
+  maxFinishedTurns?: number;
   now?: () => number;
 }
 
@@ -77,6 +79,7 @@ export interface TurnWriter {
 
 export function createEventLog(options: EventLogOptions = {}): EventLog {
   const retentionMs = options.retentionMs ?? 10 * 60_000;
+  const maxFinishedTurns = options.maxFinishedTurns ?? 500;
   const now = options.now ?? Date.now;
   const sessions = new Map<string, SessionLog>();
   const turns = new Map<string, TurnLog>();
@@ -98,7 +101,12 @@ export function createEventLog(options: EventLogOptions = {}): EventLog {
   }
 
   function prune() {
-    const cutoff = now() - retentionMs;
+    let cutoff = now() - retentionMs;
+    const finished = [...turns.values()].filter((t) => t.ended).map((t) => t.endedAt ?? 0);
+    if (finished.length > maxFinishedTurns) {
+      finished.sort((a, b) => b - a);
+      cutoff = Math.max(cutoff, finished[maxFinishedTurns]);
+    }
     for (const [k, s] of sessions) {
       // Only whole turns from the front are dropped, so positions of later turns stay meaningful to readers.
       s.turns = s.turns.filter((t) => {
