@@ -42,7 +42,7 @@ const url = await app.start();
 process.stdout.write(`READY ${url}\n`);
 
 process.on('message', (message) => {
-  if (message === 'stats') process.send?.({ cache: responseCache?.stats() ?? null, rss: process.memoryUsage().rss });
+  if (message === 'stats') process.send?.({ cache: responseCache?.stats() ?? null, rss: process.memoryUsage().rss, cpuMicros: process.cpuUsage().user + process.cpuUsage().system });
 });
 process.on('SIGTERM', async () => {
   await app.stop();

@@ -5,15 +5,21 @@ const plural = (n: number, one: string, many: string) => (n === 1 ? one : many);
 const isAre = (n: number) => (n === 1 ? 'is' : 'are');
 
 /** Numbers as digits: integers with grouping, others to at most 1 decimal place. */
+// Building an Intl formatter costs far more than formatting (about 100 µs here), so each is built once.
+const wholeNumber = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const oneDecimal = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+const monthDay = new Intl.DateTimeFormat('en-US', { month: 'long', day: 'numeric', timeZone: 'UTC' });
+const monthDayYear = new Intl.DateTimeFormat('en-US', { month: 'long', day: 'numeric', year: 'numeric', timeZone: 'UTC' });
+
 export function spokenNumber(n: number): string {
-  return new Intl.NumberFormat('en-US', { maximumFractionDigits: Math.abs(n) >= 100 ? 0 : 1 }).format(n);
+  return (Math.abs(n) >= 100 ? wholeNumber : oneDecimal).format(n);
 }
 
 /** "2026-11-25" → "November 25" (with the year when it differs from the reference year). */
 export function spokenDate(isoDate: string, referenceYear?: number): string {
   const d = new Date(`${isoDate.slice(0, 10)}T00:00:00Z`);
   const withYear = referenceYear !== undefined && d.getUTCFullYear() !== referenceYear;
-  return d.toLocaleDateString('en-US', { month: 'long', day: 'numeric', ...(withYear ? { year: 'numeric' } : {}), timeZone: 'UTC' });
+  return (withYear ? monthDayYear : monthDay).format(d);
 }
 
 /** "daily_active_users" → "daily active users". */
