@@ -31,7 +31,7 @@ async function main() {
   }
 
   const connectors = createConnectors(database);
-  const voice = await createVoiceService({ database, connectors, config, log, databaseUrl: config.DATABASE_URL });
+  const voice = await createVoiceService({ database, connectors, config, log, databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL });
   log.info('voice ready', { provider: voice.provider, ...voice.capabilities });
   const app = buildApp({
     services: { connectors, log, tenantId: config.TENANT_ID, voice },

@@ -19,6 +19,7 @@ import { type AudioFormat, decodeBase64Audio } from './audio';
 import { VoiceError } from './errors';
 import { type EventLog, type Subscription, type TurnTimings, createEventLog } from './events';
 import { runTurn } from './pipeline';
+import { type SharedTurns, createSharedTurns } from './redis-events';
 import { createGroqClient } from './providers/groq/client';
 import { createGroqStt } from './providers/groq/stt';
 import { createGroqTts } from './providers/groq/tts';
@@ -48,6 +49,10 @@ export interface VoiceServiceOptions {
   databaseUrl?: string;
   /** How long a finished turn's events stay replayable (default 10 minutes). */
   eventRetentionMs?: number;
+  /** Redis URL: share turns' events and barge-in between server instances (REDIS_URL). Without it, one instance. */
+  redisUrl?: string;
+  /** Redis key prefix (several deployments or test files on one Redis). */
+  redisPrefix?: string;
   /** Replace a provider (tests, or another vendor); defaults follow VOICE_PROVIDER. */
   stt?: SttProvider;
   tts?: TtsProvider;
@@ -151,12 +156,30 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
 
   const checkpointer = await createCheckpointer(database, { databaseUrl: options.databaseUrl });
   const graph: AgentGraph = createAgentGraph({ model, tools: createAgentTools({ connectors }), checkpointer: checkpointer.saver });
-  const eventLog: EventLog = createEventLog({ retentionMs: options.eventRetentionMs });
+  const retentionMs = options.eventRetentionMs ?? 10 * 60_000;
+  const eventLog: EventLog = createEventLog({ retentionMs });
   const running = new Map<string, RunningTurn>();
   const starting = new Map<string, Promise<unknown>>();
   const all = new Set<Promise<unknown>>();
   let closed = false;
   const key = (tenantId: string, sessionId: string) => `${tenantId}\u0000${sessionId}`;
+  let shared: SharedTurns | null = null;
+  if (options.redisUrl) {
+    try {
+      shared = await createSharedTurns({
+        url: options.redisUrl,
+        prefix: options.redisPrefix,
+        retentionMs,
+        log,
+        // Another instance started a turn on a session we are running: barge-in across instances.
+        onAnnounce: (tenantId, sessionId, turnId) => running.get(key(tenantId, sessionId))?.interrupt(`interrupted by turn ${turnId} on the same session`),
+      });
+    } catch (error) {
+      await checkpointer.close();
+      eventLog.close();
+      throw new Error(`voice: cannot connect to Redis at REDIS_URL: ${(error as Error).message}`);
+    }
+  }
 
   async function persistOutcome(tenantId: string, turnId: string, values: Partial<typeof voiceTurns.$inferInsert>) {
     try {
@@ -193,7 +216,9 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
     const previous = running.get(k);
     previous?.interrupt(`interrupted by turn ${turnId} on the same session`);
 
-    const writer = eventLog.openTurn(tenantId, sessionId, turnId);
+    const localWriter = eventLog.openTurn(tenantId, sessionId, turnId);
+    const writer = shared ? shared.mirror(localWriter, tenantId, turnId) : localWriter;
+    void shared?.announce(tenantId, sessionId, turnId).catch((error: unknown) => log.warn('voice: could not announce a turn', { error: (error as Error).message }));
     const controller = new AbortController();
     const interrupt = (message: string) => {
       if (writer.ended) return;
@@ -269,8 +294,10 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
         .from(voiceTurns)
         .where(and(eq(voiceTurns.tenantId, tenantId), eq(voiceTurns.turnId, turnId)));
       if (!row || row.sessionId !== sessionId) throw new UserInputError(`turnId: no turn ${turnId} in session ${sessionId}`, 'turnId');
+      // Ran (or runs) on another instance: read it from its shared stream.
+      if (shared && (await shared.hasTurn(tenantId, turnId))) return shared.subscribe(tenantId, turnId);
       throw new UserInputError(
-        `turnId: the events of turn ${turnId} are no longer kept (they are kept ${Math.round((options.eventRetentionMs ?? 600_000) / 60_000)} minutes after a turn ends, on the server that ran it); read its outcome with Query.voiceSession`,
+        `turnId: the events of turn ${turnId} are no longer kept (they are kept ${Math.round(retentionMs / 60_000)} minutes after a turn ends); read its outcome with Query.voiceSession`,
         'turnId',
       );
     },
@@ -308,6 +335,7 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
 
     async idle() {
       while (all.size) await Promise.allSettled([...all]);
+      await shared?.flushed();
     },
 
     async close() {
@@ -316,6 +344,7 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
       for (const turn of running.values()) turn.interrupt('the server is shutting down; send the turn again');
       while (all.size) await Promise.allSettled([...all]);
       eventLog.close();
+      await shared?.close();
       await checkpointer.close();
     },
   };

@@ -1,0 +1,115 @@
+// Two server instances sharing one database and one Redis: a turn started on one instance can be followed from the
+// other (from its first event, live and late), and a new turn on either instance interrupts the session's running turn.
+import { createConnection } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TtsProvider } from '../src/voice/providers/types';
+import { encodeWav } from '../src/voice/audio';
+import { type TestDatabase, createTestDatabase } from './helpers/database';
+import { generatedDataDir } from './helpers/server';
+import { type Dataset, readDataset } from './helpers/truth';
+import { type VoiceServer, assertWellFormed, startTurn, startVoiceServer, subscribeEvents } from './helpers/voice';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function redisReachable(): Promise<boolean> {
+  const url = new URL(REDIS_URL);
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: url.hostname, port: Number(url.port || 6379) });
+    socket.setTimeout(1000);
+    socket.once('connect', () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+const redisUp = await redisReachable();
+
+/** A TTS that speaks instantly except while the test holds it: lets a turn be "still running" without timers. */
+function gatedTts() {
+  let gate: Promise<void> | null = null;
+  let open: () => void = () => {};
+  const tts: TtsProvider = {
+    name: 'gated',
+    maxChars: 200,
+    async synthesize(_text, { signal }) {
+      if (gate) await Promise.race([gate, new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }))]);
+      return { wav: encodeWav({ sampleRate: 16000, samples: new Int16Array(1600) }), sampleRate: 16000, mimeType: 'audio/wav' };
+    },
+  };
+  return {
+    tts,
+    hold() {
+      gate = new Promise((resolve) => (open = resolve));
+    },
+    release() {
+      gate = null;
+      open();
+    },
+  };
+}
+
+describe.skipIf(!redisUp)(`two instances over Redis${redisUp ? '' : ` (skipped: no Redis at ${REDIS_URL})`}`, () => {
+  let a: VoiceServer;
+  let b: VoiceServer;
+  let database: TestDatabase;
+  let data: Dataset;
+  const gateA = gatedTts();
+
+  beforeAll(async () => {
+    const dir = await generatedDataDir({ customers: 20, tickets: 80, days: 20, seed: 9, anchorDate: '2026-11-24' });
+    data = readDataset(dir);
+    database = await createTestDatabase();
+    const redisPrefix = `udc-test:${randomBytes(4).toString('hex')}`;
+    a = await startVoiceServer({ data: dir, database, extra: { redisUrl: REDIS_URL, redisPrefix, tts: gateA.tts } });
+    b = await startVoiceServer({ database, extra: { redisUrl: REDIS_URL, redisPrefix } });
+  });
+  afterAll(async () => {
+    gateA.release();
+    await a?.stop();
+    await b?.stop();
+    await database?.close();
+  });
+
+  it('follows a turn running on instance A from instance B, live and late, with the same events', async () => {
+    gateA.hold();
+    const turn = await startTurn(a.server, { text: 'How many open tickets do we have?' });
+    const onA = subscribeEvents(a.ws, turn.sessionId, turn.id);
+    await onA.until((e) => e.__typename === 'ResponseTextEvent');
+    const live = subscribeEvents(b.ws, turn.sessionId, turn.id); // subscribes while A is still speaking
+    await live.until((e) => e.__typename === 'ResponseTextEvent');
+    gateA.release();
+    await Promise.all([onA.done, live.done]);
+    assertWellFormed(onA.events);
+    expect(live.errors).toEqual([]);
+    expect(live.events).toEqual(onA.events);
+    const open = data.tickets.filter((t) => t.status === 'open').length;
+    expect(onA.events.at(-1)!.responseText).toContain(`${open} open support ticket`);
+
+    const late = subscribeEvents(b.ws, turn.sessionId, turn.id);
+    await late.done;
+    expect(late.events).toEqual(onA.events);
+  });
+
+  it('interrupts a turn running on A when the session continues on B, and B knows the conversation', async () => {
+    gateA.hold();
+    const first = await startTurn(a.server, { text: 'How many open high priority tickets are there?' });
+    const onA = subscribeEvents(a.ws, first.sessionId, first.id);
+    await onA.until((e) => e.__typename === 'ResponseTextEvent');
+    const second = await startTurn(b.server, { sessionId: first.sessionId, text: 'What about closed ones?' });
+    await onA.done;
+    expect(onA.events.at(-1)).toMatchObject({ __typename: 'TurnFailedEvent', code: 'INTERRUPTED' });
+    expect(onA.events.some((e) => e.__typename === 'AudioChunkEvent')).toBe(false);
+    gateA.release();
+
+    const onB = subscribeEvents(b.ws, second.sessionId, second.id);
+    await onB.done;
+    const closedHigh = data.tickets.filter((t) => t.status === 'closed' && t.priority === 'high').length;
+    expect(onB.events.at(-1)!.responseText).toContain(`${closedHigh} closed high-priority support ticket`);
+  });
+});
