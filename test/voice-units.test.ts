@@ -6,6 +6,8 @@ import { repairHistory } from '../src/agent/graph';
 import { domainGrammar, planToolCall, wordsToDigits } from '../src/agent/intents';
 import { MAX_AUDIO_BYTES, base64DecodedLength, checkAudio, decodeWav, encodeWav, joinWavs, resample, sniffFormat } from '../src/voice/audio';
 import { VoiceError } from '../src/voice/errors';
+import { createLocalStt } from '../src/voice/providers/local/stt';
+import { createLocalTts } from '../src/voice/providers/local/tts';
 import { type VoiceEvent, createEventLog } from '../src/voice/events';
 import { createSentenceSplitter, speakable, splitLong, splitSentences } from '../src/voice/sentences';
 
@@ -187,6 +189,18 @@ describe('local intent model', () => {
     const grammar = domainGrammar(['daily_active_users', 'zzq_metric'], (w) => w !== 'zzq');
     expect(grammar).toContain('<metric> = daily active users;');
     expect(grammar).not.toContain('zzq');
+  });
+});
+
+describe('local providers without their programs', () => {
+  it('says what to install when pocketsphinx is missing, and speaks nothing without espeak-ng', async () => {
+    const stt = createLocalStt({ grammar: () => '', program: null });
+    expect(stt.unavailableReason).toMatch(/pocketsphinx-en-us.*GROQ_API_KEY/);
+    const wav = encodeWav({ sampleRate: 16000, samples: new Int16Array(1600) });
+    await expect(stt.transcribe({ bytes: wav, format: 'WAV' }, {})).rejects.toMatchObject({ code: 'STT_UNAVAILABLE', retryable: false });
+    const tts = createLocalTts({ program: null });
+    expect(tts.available).toBe(false);
+    expect(await tts.synthesize('hello', {})).toBeNull();
   });
 });
 
