@@ -174,6 +174,22 @@ describe('provider failures', () => {
     expect(after.events.at(-1)).toMatchObject({ __typename: 'TurnCompletedEvent', responseText: 'Back to normal.' });
   });
 
+  it('gives up on a call that exceeds GROQ_TIMEOUT_MS with a retryable PROVIDER_TIMEOUT', async () => {
+    const impatient = await startVoiceServer({
+      database,
+      config: { VOICE_PROVIDER: 'groq', GROQ_API_KEY: 'gsk_test_not_a_real_key', GROQ_BASE_URL: fake.baseURL, GROQ_MAX_RETRIES: 0, GROQ_TIMEOUT_MS: 300 },
+    });
+    try {
+      fake.hold('transcriptions'); // the fake never answers while held
+      const { events } = await runTurn(impatient, { audio: toneWav(0.2).toString('base64') });
+      expect(events.at(-1)).toMatchObject({ __typename: 'TurnFailedEvent', code: 'PROVIDER_TIMEOUT', retryable: true });
+      expect(events.at(-1)!.message).toMatch(/speech-to-text.*GROQ_TIMEOUT_MS/);
+    } finally {
+      fake.release('transcriptions');
+      await impatient.stop();
+    }
+  });
+
   it('fails bad audio as BAD_AUDIO without calling Groq, and passes Whisper’s own rejections on as BAD_AUDIO', async () => {
     const { events } = await runTurn(vs, { audio: Buffer.from('definitely not audio').toString('base64') });
     expect(events).toHaveLength(1);
