@@ -28,7 +28,9 @@ let database: TestDatabase;
 const count = <T>(rows: T[], predicate: (row: T) => boolean) => rows.filter(predicate).length;
 
 beforeAll(async () => {
-  dataDir = await generatedDataDir({ customers: 30, tickets: 140, days: 30, seed: 7, anchorDate: '2026-11-24' });
+  // Anchored on yesterday so "the last 30 days" always holds data, whenever the suite runs.
+  const anchorDate = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+  dataDir = await generatedDataDir({ customers: 30, tickets: 140, days: 45, seed: 7, anchorDate });
   data = readDataset(dataDir);
   database = await createTestDatabase();
   vs = await startVoiceServer({ data: dataDir, database });
@@ -142,6 +144,24 @@ describe('a text turn with the local providers', () => {
       expect(r.events.at(-1)!.responseText).toContain(questions[i][1]);
     });
     expect(new Set(results.map((r) => r.turn.sessionId)).size).toBe(3);
+  });
+
+  it('understands the tenant’s metric names and answers with the exact average', async () => {
+    const metric = 'daily_active_users';
+    const today = new Date();
+    const end = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
+    const from = new Date(end - 29 * 86_400_000).toISOString().slice(0, 10);
+    const to = new Date(end).toISOString().slice(0, 10);
+    const points = data.metrics.filter((m) => m.metric === metric && m.date >= from && m.date <= to);
+    expect(points.length).toBeGreaterThan(0);
+    const average = points.reduce((sum, p) => sum + p.value, 0) / points.length;
+
+    const { events } = await runTurn(vs, { text: 'What is the average daily active users over the last thirty days?' });
+    const call = events.find((e) => e.__typename === 'ToolCallEvent')!;
+    expect(call.tool).toBe('get_analytics_summary');
+    expect(JSON.parse(call.arguments!)).toEqual({ metric, days: 30 });
+    const spoken = new Intl.NumberFormat('en-US', { maximumFractionDigits: average >= 100 ? 0 : 1 }).format(average);
+    expect(events.at(-1)!.responseText).toContain(`Daily active users averaged ${spoken} over ${points.length} days`);
   });
 
   it('answers questions it cannot map to a tool with what it can do', async () => {

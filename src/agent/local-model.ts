@@ -5,12 +5,13 @@ import type { CallbackManagerForLLMRun } from '@langchain/core/callbacks/manager
 import { BaseChatModel, type BaseChatModelParams, type BindToolsInput } from '@langchain/core/language_models/chat_models';
 import { AIMessage, AIMessageChunk, type BaseMessage, HumanMessage, ToolMessage } from '@langchain/core/messages';
 import { ChatGenerationChunk, type ChatResult } from '@langchain/core/outputs';
+import { AsyncLocalStorageProviderSingleton } from '@langchain/core/singletons';
 import { HELP_ANSWER, planToolCall } from './intents';
 import { toolResultSummary } from './tools';
 
 export interface LocalIntentModelFields extends BaseChatModelParams {
   /** Metric names the tenant has, so "daily active users" is understood (fetched per call). */
-  metricNames?: () => Promise<string[]>;
+  metricNames?: (tenantId: string | undefined) => Promise<string[]>;
   /** Names of the bound tools; a plan for a tool that is not bound becomes the help answer. */
   toolNames?: string[];
 }
@@ -47,7 +48,9 @@ export class LocalIntentModel extends BaseChatModel {
     }
     if (lastHuman < 0) return new AIMessage({ id: randomUUID(), content: HELP_ANSWER });
     const history = messages.slice(0, lastHuman).filter((m) => HumanMessage.isInstance(m)).map(textOf);
-    const metricNames = (await this.fields.metricNames?.()) ?? [];
+    // The run's tenant, from the LangGraph config the call runs under (the agent passes configurable.tenantId).
+    const tenantId = AsyncLocalStorageProviderSingleton.getRunnableConfig()?.configurable?.tenantId as string | undefined;
+    const metricNames = (await this.fields.metricNames?.(tenantId)) ?? [];
     const plan = planToolCall(textOf(messages[lastHuman]), history, metricNames);
     if (!plan || (this.fields.toolNames && !this.fields.toolNames.includes(plan.name))) {
       return new AIMessage({ id: randomUUID(), content: HELP_ANSWER });

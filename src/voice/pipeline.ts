@@ -96,7 +96,7 @@ export async function runTurn(deps: PipelineDeps, request: TurnRequest): Promise
       const audio = request.audio();
       checkAudio(audio);
       const t = performance.now();
-      transcript = await deps.stt.transcribe(audio, { signal }).catch((e: unknown) => {
+      transcript = await deps.stt.transcribe(audio, { signal, tenantId: request.tenantId }).catch((e: unknown) => {
         throw providerError(`speech-to-text (${deps.stt.name})`, e);
       });
       sttMs = Math.round(performance.now() - t);

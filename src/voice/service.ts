@@ -119,10 +119,8 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
     throw new Error('VOICE_PROVIDER=groq needs GROQ_API_KEY; set it, or set VOICE_PROVIDER=local for the offline providers');
   }
 
-  // The local providers have no per-call tenant parameter; the tenant of the latest turn is good enough for
-  // vocabulary (metric names).
-  const currentTenant = { value: 'default' };
-  const metricNames = (tenantId: string) => connectors.metrics.names(tenantId).catch(() => [] as string[]);
+  // Vocabulary (metric names) of the tenant a turn runs for: the local recogniser and intent model need it.
+  const metricNames = (tenantId: string | undefined) => (tenantId ? connectors.metrics.names(tenantId).catch(() => [] as string[]) : Promise.resolve([]));
   let stt: SttProvider;
   let tts: TtsProvider;
   let model: BaseChatModel;
@@ -142,12 +140,11 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
     sttInfo = `groq ${config.GROQ_STT_MODEL}`;
     ttsInfo = `groq ${config.GROQ_TTS_MODEL}`;
   } else {
-    // The grammar follows the default tenant's metric names at the time of each transcription.
-    const localStt = createLocalStt({ grammar: async (known) => domainGrammar(await metricNames(currentTenant.value), known) });
+    const localStt = createLocalStt({ grammar: async (known, tenantId) => domainGrammar(await metricNames(tenantId), known) });
     const localTts = createLocalTts();
     stt = options.stt ?? localStt;
     tts = options.tts ?? localTts;
-    model = options.model ?? new LocalIntentModel({ metricNames: () => metricNames(currentTenant.value) });
+    model = options.model ?? new LocalIntentModel({ metricNames });
     sttInfo = localStt.unavailableReason ? null : 'pocketsphinx (domain grammar)';
     ttsInfo = localTts.available ? 'espeak-ng' : null;
     if (localStt.unavailableReason) log.warn('voice: audio turns are unavailable', { reason: localStt.unavailableReason });
@@ -229,7 +226,6 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
     const audioBase64 = input.audio;
     const audioFormat = input.audioFormat ?? 'WAV';
     const settled = (async () => {
-      currentTenant.value = tenantId;
       const outcome = await runTurn(
         { stt, tts, graph, log, providerLabel: provider === 'groq' ? 'Groq' : 'local' },
         {

@@ -4,7 +4,7 @@ import type { AudioInput } from '../audio';
 export interface SttProvider {
   readonly name: string;
   /** Returns the transcript; throws VoiceError (BAD_AUDIO, STT_UNAVAILABLE, provider errors). */
-  transcribe(audio: AudioInput, options: { signal?: AbortSignal }): Promise<string>;
+  transcribe(audio: AudioInput, options: { signal?: AbortSignal; tenantId?: string }): Promise<string>;
 }
 
 export interface SpeechChunk {

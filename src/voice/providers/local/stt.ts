@@ -12,8 +12,8 @@ import { findProgram, runProgram } from './exec';
 export const POCKETSPHINX_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
 
 export interface LocalSttOptions {
-  /** The JSGF grammar to recognise with (built from the domain's phrases), given which words the dictionary knows. */
-  grammar: (knownWord: (word: string) => boolean) => Promise<string> | string;
+  /** The JSGF grammar to recognise with (the domain's phrases for this tenant), given which words the dictionary knows. */
+  grammar: (knownWord: (word: string) => boolean, tenantId?: string) => Promise<string> | string;
   program?: string | null;
   modelDir?: string;
 }
@@ -42,7 +42,7 @@ export function createLocalStt(options: LocalSttOptions): LocalStt {
   return {
     name: 'pocketsphinx',
     unavailableReason,
-    async transcribe(audio, { signal }) {
+    async transcribe(audio, { signal, tenantId }) {
       if (unavailableReason || !program) throw new VoiceError('STT_UNAVAILABLE', unavailableReason ?? 'no speech-to-text', false);
       if (audio.format !== 'WAV') {
         throw new VoiceError('BAD_AUDIO', `offline speech-to-text reads WAV only, not ${audio.format}; send audioFormat: WAV or set GROQ_API_KEY to use Groq`, false);
@@ -55,7 +55,7 @@ export function createLocalStt(options: LocalSttOptions): LocalStt {
         const grammarPath = join(dir, 'domain.jsgf');
         await writeFile(wavPath, encodeWav(pcm));
         const known = await dictionaryWords();
-        await writeFile(grammarPath, await options.grammar((w) => known.has(w)));
+        await writeFile(grammarPath, await options.grammar((w) => known.has(w), tenantId));
         const result = await runProgram(
           program,
           ['-infile', wavPath, '-jsgf', grammarPath, '-hmm', hmm, '-dict', dict, '-samprate', '16000', '-logfn', '/dev/null'],
