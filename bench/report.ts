@@ -8,14 +8,14 @@ const sizeLabel = (s: SizeResult) => `${n0(s.tickets)} tickets / ${n0(s.customer
 
 function throughputTable(results: BenchResults): string[] {
   const lines = [
-    '| data | operation | API req/s | p50 ms | p99 ms | cached req/s (hit rate) | cached p50 ms | floor ops/s | floor p50 ms | API / floor | cached / floor | totalCount exact |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|',
+    '| data | operation | API req/s | p50 ms | p99 ms | server CPU µs/req | cached req/s (hit rate) | cached p50 ms | cached CPU µs/req | floor ops/s | floor p50 ms | API / floor | cached / floor | totalCount exact |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|',
   ];
   for (const s of results.sizes) {
     for (const op of s.operations) {
       const c = op.cached;
       lines.push(
-        `| ${sizeLabel(s)} | ${op.id} | ${n0(op.api.requestsPerSecond)} | ${ms(op.api.p50)} | ${ms(op.api.p99)} | ${c ? `${n0(c.requestsPerSecond)} (${(c.hitRate * 100).toFixed(1)}%)` : 'n/a'} | ${c ? ms(c.p50) : 'n/a'} | ${n0(op.floor.opsPerSecond)} | ${ms(op.floor.p50)} | ${ratio(op.api.requestsPerSecond / op.floor.opsPerSecond)} | ${c ? ratio(c.requestsPerSecond / op.floor.opsPerSecond) : 'n/a'} | ${op.exact ? `yes (${n0(op.totalCount ?? 0)})` : `**NO** (${op.totalCount} vs ${op.truth})`} |`,
+        `| ${sizeLabel(s)} | ${op.id} | ${n0(op.api.requestsPerSecond)} | ${ms(op.api.p50)} | ${ms(op.api.p99)} | ${n0(op.api.serverCpuMicrosPerRequest)} | ${c ? `${n0(c.requestsPerSecond)} (${(c.hitRate * 100).toFixed(1)}%)` : 'n/a'} | ${c ? ms(c.p50) : 'n/a'} | ${c ? n0(c.serverCpuMicrosPerRequest) : 'n/a'} | ${n0(op.floor.opsPerSecond)} | ${ms(op.floor.p50)} | ${ratio(op.api.requestsPerSecond / op.floor.opsPerSecond)} | ${c ? ratio(c.requestsPerSecond / op.floor.opsPerSecond) : 'n/a'} | ${op.exact ? `yes (${n0(op.totalCount ?? 0)})` : `**NO** (${op.totalCount} vs ${op.truth})`} |`,
       );
     }
   }
@@ -54,6 +54,12 @@ export function renderMarkdown(r: BenchResults): string {
   if (opLabels.size) {
     out.push('Operations: ' + [...opLabels].map(([id, label]) => `\`${id}\` = ${label}`).join('; ') + '.', '');
     out.push('## Query throughput and latency against the raw-SQL floor', '', ...throughputTable(r), '');
+    const failures = r.sizes.flatMap((s) =>
+      s.operations.flatMap((o) =>
+        [o.api, o.cached].filter((x) => x && (x.non2xx || x.errors)).map((x) => `${n0(s.tickets)} tickets ${o.id}: ${x!.non2xx} non-2xx, ${x!.errors} errors`),
+      ),
+    );
+    out.push(failures.length ? `Failed requests during timing: ${failures.join('; ')}.` : 'Every timed request answered 200.', '');
     out.push('## Cost versus size (API without cache)', '', ...sizeTable(r), '');
   }
   if ('sequential' in r.voice) {
@@ -61,15 +67,15 @@ export function renderMarkdown(r: BenchResults): string {
     out.push(
       '## Voice pipeline (fake providers: STT 300 ms, LLM first sentence 200 ms then one per 150 ms, TTS 150 ms per sentence; 4 sentences)',
       '',
-      '| scenario | turns | total p50 / p99 ms | reference total p50 / p99 ms | overhead p50 / p99 ms | first audio p50 ms | reference first audio p50 ms |',
-      '|---|---:|---:|---:|---:|---:|---:|',
+      '| scenario | turns | total p50 / p99 ms | reference total p50 / p99 ms | overhead p50 / p99 ms | first audio p50 ms | reference first audio p50 ms | CPU ms per turn |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
     );
     for (const [name, sc] of [
       ['one turn at a time', v.sequential],
       ['100 concurrent turns', v.concurrent],
     ] as const) {
       out.push(
-        `| ${name} | ${sc.turns} | ${ms(sc.pipeline.total.p50)} / ${ms(sc.pipeline.total.p99)} | ${ms(sc.reference.total.p50)} / ${ms(sc.reference.total.p99)} | ${ms(sc.overheadP50Ms)} / ${ms(sc.overheadP99Ms)} | ${ms(sc.pipeline.firstAudio.p50)} | ${ms(sc.reference.firstAudio.p50)} |`,
+        `| ${name} | ${sc.turns} | ${ms(sc.pipeline.total.p50)} / ${ms(sc.pipeline.total.p99)} | ${ms(sc.reference.total.p50)} / ${ms(sc.reference.total.p99)} | ${ms(sc.overheadP50Ms)} / ${ms(sc.overheadP99Ms)} | ${ms(sc.pipeline.firstAudio.p50)} | ${ms(sc.reference.firstAudio.p50)} | ${ms(sc.cpuMsPerTurn)} |`,
       );
     }
     out.push(

@@ -10,6 +10,7 @@ import { type FloorResult, captureStatements, openBenchDatabase, runFloor } from
 import { type LoadResult, runLoad } from './load';
 import { type Operation, dig, operations, requestBody } from './operations';
 import { renderMarkdown } from './report';
+import { profileFlags } from './stats';
 import { type SubscriberResult, runSubscriberBench } from './subscribers';
 import { type VoiceResult, runVoiceBench } from './voice';
 
@@ -43,8 +44,8 @@ export interface OperationResult {
   truth: number | null;
   exact: boolean;
   statementsPerOp: number;
-  api: LoadResult;
-  cached: (LoadResult & { hitRate: number }) | null;
+  api: LoadResult & { serverCpuMicrosPerRequest: number };
+  cached: (LoadResult & { hitRate: number; serverCpuMicrosPerRequest: number }) | null;
   floor: FloorResult;
 }
 
@@ -73,12 +74,12 @@ export interface BenchResults {
 interface ServerProcess {
   url: string;
   child: ChildProcess;
-  stats(): Promise<{ cache: { hits: number; misses: number } | null; rss: number }>;
+  stats(): Promise<{ cache: { hits: number; misses: number } | null; rss: number; cpuMicros: number }>;
   stop(): Promise<void>;
 }
 
 function startServer(bench: BenchDatabase, cache: boolean): Promise<ServerProcess> {
-  const args = ['--import', 'tsx', 'bench/server.ts', ...(bench.url ? ['--url', bench.url] : ['--data-dir', bench.dataDir!]), ...(cache ? ['--cache'] : [])];
+  const args = [...profileFlags(), '--import', 'tsx', 'bench/server.ts', ...(bench.url ? ['--url', bench.url] : ['--data-dir', bench.dataDir!]), ...(cache ? ['--cache'] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -143,19 +144,22 @@ async function benchSize(tickets: number): Promise<SizeResult> {
       floors.set(op.id, await runFloor(bench, capture.statements, { concurrency: CONNECTIONS, seconds, warmupSeconds }));
       log(`size ${s.label} ${op.id}: floor ${floors.get(op.id)!.opsPerSecond.toFixed(0)} ops/s (${capture.statements.length} statements)`);
     }
-    const api = new Map<string, LoadResult>();
-    const cached = new Map<string, LoadResult & { hitRate: number }>();
+    const api = new Map<string, OperationResult['api']>();
+    const cached = new Map<string, NonNullable<OperationResult['cached']>>();
     for (const withCache of [false, true]) {
       if (withCache && skip.has('cache')) continue;
       const server = await startServer(bench, withCache);
       try {
         for (const op of ops) {
-          const before = (await server.stats()).cache;
-          const result = await runLoad(server.url, requestBody(op), { connections: CONNECTIONS, seconds, warmupSeconds });
-          const after = (await server.stats()).cache;
-          if (withCache && before && after) {
-            const hits = after.hits - before.hits;
-            const total = hits + after.misses - before.misses;
+          const warm = await runLoad(server.url, requestBody(op), { connections: CONNECTIONS, seconds: warmupSeconds, warmupSeconds: 0 });
+          if (warm.non2xx || warm.errors) log(`size ${s.label} ${op.id}: ${warm.non2xx} non-2xx answers and ${warm.errors} errors in warm-up`);
+          const before = await server.stats();
+          const load = await runLoad(server.url, requestBody(op), { connections: CONNECTIONS, seconds, warmupSeconds: 0 });
+          const after = await server.stats();
+          const result = { ...load, serverCpuMicrosPerRequest: (after.cpuMicros - before.cpuMicros) / Math.max(1, load.requests) };
+          if (withCache && before.cache && after.cache) {
+            const hits = after.cache.hits - before.cache.hits;
+            const total = hits + after.cache.misses - before.cache.misses;
             cached.set(op.id, { ...result, hitRate: total ? hits / total : 0 });
           } else api.set(op.id, result);
           log(`size ${s.label} ${op.id}: ${withCache ? 'cached' : 'api'} ${result.requestsPerSecond.toFixed(0)} req/s p50 ${result.p50.toFixed(2)} ms`);

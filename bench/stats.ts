@@ -19,3 +19,9 @@ export function summarize(samples: number[]): LatencyStats {
     mean: list.length ? list.reduce((a, b) => a + b, 0) / list.length : Number.NaN,
   };
 }
+
+/** BENCH_CPU_PROF=<dir> makes every server process write a V8 CPU profile there (for finding where time goes). */
+export function profileFlags(): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
+}

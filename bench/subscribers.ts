@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { prepareDatabase, size } from './dataset';
-import { type LatencyStats, summarize } from './stats';
+import { type LatencyStats, profileFlags, summarize } from './stats';
 
 export interface SubscriberResult {
   subscribers: number;
@@ -30,7 +30,7 @@ interface Server {
 }
 
 function startVoiceServer(args: string[]): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts', '--voice', ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const child = spawn(process.execPath, [...profileFlags(), '--import', 'tsx', 'bench/server.ts', '--voice', ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.on('exit', (code) => reject(new Error(`voice bench server exited ${code}`)));

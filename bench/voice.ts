@@ -28,6 +28,8 @@ export interface VoiceScenario {
   overheadP50Ms: number;
   overheadP99Ms: number;
   firstAudioOverheadP50Ms: number;
+  /** Process CPU time per pipeline turn (the fakes only sleep, so this is the pipeline's own work). */
+  cpuMsPerTurn: number;
 }
 
 export interface VoiceResult {
@@ -121,12 +123,16 @@ async function scenario(turns: number, concurrency: number): Promise<VoiceScenar
   const log = createEventLog();
   const pipeline: TurnTiming[] = [];
   const reference: TurnTiming[] = [];
+  let cpuMicros = 0;
   // Warm-up: module loading and LangGraph's first compile-time paths are not per-turn costs.
   await pipelineTurn(deps, log);
   for (let done = 0; done < turns; done += concurrency) {
     const n = Math.min(concurrency, turns - done);
     // Alternate so machine noise hits both alike.
+    const cpu0 = process.cpuUsage();
     pipeline.push(...(await Promise.all(Array.from({ length: n }, () => pipelineTurn(deps, log)))));
+    const cpu = process.cpuUsage(cpu0);
+    cpuMicros += cpu.user + cpu.system;
     reference.push(...(await Promise.all(Array.from({ length: n }, () => referenceTurn()))));
   }
   log.close();
@@ -140,6 +146,7 @@ async function scenario(turns: number, concurrency: number): Promise<VoiceScenar
     overheadP50Ms: p.total.p50 - r.total.p50,
     overheadP99Ms: p.total.p99 - r.total.p99,
     firstAudioOverheadP50Ms: p.firstAudio.p50 - r.firstAudio.p50,
+    cpuMsPerTurn: cpuMicros / 1000 / turns,
   };
 }
 
