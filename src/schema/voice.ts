@@ -4,6 +4,7 @@ import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import type { GraphQLContext } from '../server/context';
 import { AUDIO_FORMATS, MAX_AUDIO_BYTES, base64DecodedLength, formatBytes } from '../voice/audio';
+import type { VoiceErrorCode } from '../voice/errors';
 import type { VoiceEvent as VoiceEventShape } from '../voice/events';
 import type { TurnRecord, TurnStatus, VoiceService } from '../voice/service';
 import { builder, toGraphQLError } from './builder';
@@ -34,6 +35,25 @@ export const VoiceTurnStatusEnum = builder.enumType('VoiceTurnStatus', {
     COMPLETED: { value: 'COMPLETED', description: 'Ended with TurnCompletedEvent.' },
     FAILED: { value: 'FAILED', description: 'Ended with TurnFailedEvent (see errorCode).' },
     INTERRUPTED: { value: 'INTERRUPTED', description: 'Cancelled by a newer turn on the same session (barge-in) or by shutdown.' },
+  } as const,
+});
+
+export const VoiceInputKindEnum = builder.enumType('VoiceInputKind', {
+  values: { TEXT: { value: 'TEXT' }, AUDIO: { value: 'AUDIO' } } as const,
+});
+
+export const VoiceErrorCodeEnum = builder.enumType('VoiceErrorCode', {
+  description: 'Why a turn ended without an answer.',
+  values: {
+    BAD_AUDIO: { value: 'BAD_AUDIO', description: 'Not base64, empty, not the declared format, undecodable, or no speech recognised.' },
+    STT_UNAVAILABLE: { value: 'STT_UNAVAILABLE', description: 'Audio sent to a server without speech-to-text (the message says what to install).' },
+    RATE_LIMITED: { value: 'RATE_LIMITED', description: 'The provider kept answering 429 after the retries.' },
+    PROVIDER_TIMEOUT: { value: 'PROVIDER_TIMEOUT', description: 'The provider did not answer within GROQ_TIMEOUT_MS.' },
+    PROVIDER_UNAVAILABLE: { value: 'PROVIDER_UNAVAILABLE', description: 'The provider failed (5xx or network) after the retries.' },
+    PROVIDER_AUTH: { value: 'PROVIDER_AUTH', description: 'The provider rejected the API key.' },
+    PROVIDER_REJECTED: { value: 'PROVIDER_REJECTED', description: 'The provider rejected the request (4xx).' },
+    INTERRUPTED: { value: 'INTERRUPTED', description: 'A newer turn on the same session started (barge-in), or the server is shutting down.' },
+    INTERNAL: { value: 'INTERNAL', description: 'A server-side failure; it has been logged.' },
   } as const,
 });
 
@@ -77,10 +97,10 @@ export const VoiceTurnRef = builder.objectRef<TurnRecord>('VoiceTurn').implement
     id: t.exposeID('id'),
     sessionId: t.exposeID('sessionId'),
     status: t.field({ type: VoiceTurnStatusEnum, resolve: (turn) => turn.status }),
-    inputKind: t.exposeString('inputKind', { description: 'TEXT or AUDIO.' }),
+    inputKind: t.field({ type: VoiceInputKindEnum, resolve: (turn) => turn.inputKind }),
     transcript: t.exposeString('transcript', { nullable: true, description: 'What was heard (or typed); null until known.' }),
     responseText: t.exposeString('responseText', { nullable: true }),
-    errorCode: t.exposeString('errorCode', { nullable: true }),
+    errorCode: t.field({ type: VoiceErrorCodeEnum, nullable: true, resolve: (turn) => turn.errorCode as VoiceErrorCode | null }),
     errorMessage: t.exposeString('errorMessage', { nullable: true }),
     timings: t.field({ type: TurnTimingsRef, nullable: true, resolve: (turn) => turn.timings }),
     startedAt: t.field({ type: 'DateTime', resolve: (turn) => turn.startedAt }),
@@ -159,9 +179,7 @@ eventType('TurnCompletedEvent', 'The turn ended with an answer.', (t) => ({
   timings: TurnTimingsField(t),
 }));
 eventType('TurnFailedEvent', 'The turn ended without an answer.', (t) => ({
-  code: t.exposeString('code', {
-    description: 'BAD_AUDIO, STT_UNAVAILABLE, RATE_LIMITED, PROVIDER_TIMEOUT, PROVIDER_UNAVAILABLE, PROVIDER_AUTH, PROVIDER_REJECTED, INTERRUPTED or INTERNAL.',
-  }),
+  code: t.field({ type: VoiceErrorCodeEnum, resolve: (e: EventOf<'TurnFailedEvent'>) => e.code as VoiceErrorCode }),
   message: t.exposeString('message'),
   retryable: t.exposeBoolean('retryable', { description: 'Whether sending the same turn again may succeed.' }),
 }));
