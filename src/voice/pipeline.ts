@@ -1,6 +1,7 @@
 // One voice turn, streamed: speech-to-text → agent (LangGraph) → sentence splitter → text-to-speech per sentence.
 // The agent keeps generating while earlier sentences are being spoken; every step appends to the turn's event log.
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AIMessage, type BaseMessage, HumanMessage, ToolMessage } from '@langchain/core/messages';
 import type { AgentGraph } from '../agent/graph';
 import { toolResultSummary } from '../agent/tools';
@@ -139,7 +140,9 @@ export async function runTurn(deps: PipelineDeps, request: TurnRequest): Promise
 
     // 3. The agent, streamed: text tokens go through the sentence splitter; tool calls and results become events.
     stage = `language model (${deps.providerLabel})`;
-    await request.after?.catch(() => {});
+    // The session's previous (interrupted) turn writes its last memory checkpoint first; bounded, so a stuck provider
+    // call in the old turn cannot hold the new one.
+    if (request.after) await Promise.race([request.after.catch(() => {}), sleep(5000, undefined, { ref: false })]);
     signal.throwIfAborted();
     const splitter = createSentenceSplitter(deps.tts.maxChars);
     const say = (parts: string[]) => {
