@@ -46,6 +46,8 @@ process.on('message', (message) => {
 });
 process.on('SIGTERM', async () => {
   await app.stop();
+  // Requests still in flight when the load generator stopped finish before the database closes under them.
+  await new Promise((resolve) => setTimeout(resolve, 500));
   await voice?.close();
   await database.close();
   process.exit(0);

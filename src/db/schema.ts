@@ -63,26 +63,28 @@ export const tickets = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull(),
     updatedAt: updatedAt(),
   },
+  // DESC columns are NULLS FIRST, PostgreSQL's default for DESC, so the connectors' plain `ORDER BY … DESC` matches
+  // the index and pages come straight from it (with drizzle's default NULLS LAST the planner sorted every match).
   (t) => [
     primaryKey({ columns: [t.tenantId, t.ticketId] }),
     foreignKey({ columns: [t.tenantId, t.customerId], foreignColumns: [customers.tenantId, customers.customerId] }),
-    index('tickets_priority_order_idx').on(t.tenantId, t.priorityRank, t.createdAt.desc(), t.ticketId.desc()),
+    index('tickets_priority_order_idx').on(t.tenantId, t.priorityRank, t.createdAt.desc().nullsFirst(), t.ticketId.desc().nullsFirst()),
     index('tickets_status_priority_order_idx').on(
       t.tenantId,
       t.status,
       t.priorityRank,
-      t.createdAt.desc(),
-      t.ticketId.desc(),
+      t.createdAt.desc().nullsFirst(),
+      t.ticketId.desc().nullsFirst(),
     ),
     index('tickets_customer_priority_order_idx').on(
       t.tenantId,
       t.customerId,
       t.priorityRank,
-      t.createdAt.desc(),
-      t.ticketId.desc(),
+      t.createdAt.desc().nullsFirst(),
+      t.ticketId.desc().nullsFirst(),
     ),
-    index('tickets_created_idx').on(t.tenantId, t.createdAt.desc(), t.ticketId.desc()),
-    index('tickets_status_created_idx').on(t.tenantId, t.status, t.createdAt.desc(), t.ticketId.desc()),
+    index('tickets_created_idx').on(t.tenantId, t.createdAt.desc().nullsFirst(), t.ticketId.desc().nullsFirst()),
+    index('tickets_status_created_idx').on(t.tenantId, t.status, t.createdAt.desc().nullsFirst(), t.ticketId.desc().nullsFirst()),
     index('tickets_subject_trgm_idx').using('gin', t.subject.op('gin_trgm_ops')),
   ],
 );
@@ -98,7 +100,7 @@ export const metricPoints = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.metric, t.date] }),
-    index('metric_points_date_idx').on(t.tenantId, t.date.desc(), t.metric),
+    index('metric_points_date_idx').on(t.tenantId, t.date.desc().nullsFirst(), t.metric),
   ],
 );
 
@@ -112,7 +114,11 @@ export const ticketCounts = pgTable(
     priority: ticketPriority('priority').notNull(),
     n: bigint('n', { mode: 'number' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.day, t.status, t.priority] })],
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.day, t.status, t.priority] }),
+    // Status/priority-filtered sums read one index range (days in order, n included) instead of the whole table.
+    index('ticket_counts_filter_idx').on(t.tenantId, t.status, t.priority, t.day, t.n),
+  ],
 );
 
 /** Exact customer counts per tenant, UTC day of creation and status (kept by triggers). */
@@ -124,7 +130,10 @@ export const customerCounts = pgTable(
     status: customerStatus('status').notNull(),
     n: bigint('n', { mode: 'number' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.day, t.status] })],
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.day, t.status] }),
+    index('customer_counts_filter_idx').on(t.tenantId, t.status, t.day, t.n),
+  ],
 );
 
 /** When each source of a tenant last changed (kept by triggers): the age of the data, for freshness and caches. */
