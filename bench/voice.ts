@@ -151,13 +151,13 @@ async function scenario(turns: number, concurrency: number): Promise<VoiceScenar
 }
 
 export async function runVoiceBench(options: { quick: boolean; log: (line: string) => void }): Promise<VoiceResult> {
-  const sequential = await scenario(options.quick ? 8 : 30, 1);
+  const sequential = await scenario(options.quick ? 5 : 30, 1);
   options.log(`voice: sequential overhead p50 ${sequential.overheadP50Ms.toFixed(2)} ms`);
   const concurrent = await scenario(options.quick ? 100 : 300, 100);
   options.log(`voice: 100 concurrent overhead p50 ${concurrent.overheadP50Ms.toFixed(2)} ms`);
   const deps = pipelineDeps();
   const serial: TurnTiming[] = [];
-  for (let i = 0; i < (options.quick ? 4 : 10); i++) serial.push(await serialTurn(deps));
+  for (let i = 0; i < (options.quick ? 3 : 10); i++) serial.push(await serialTurn(deps));
   const serialStats = { firstAudio: summarize(serial.map((t) => t.firstAudioMs)), total: summarize(serial.map((t) => t.totalMs)) };
   return {
     timings,

@@ -52,6 +52,23 @@ describe('response cache', () => {
     expect(cache.stats().hits).toBe(before.hits + 1);
   });
 
+  it('keeps the CORS headers of the Origin that asked', async () => {
+    const ask = (origin: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', origin },
+        body: JSON.stringify({ query: '{ metricNames }' }),
+      });
+    const hits = cache.stats().hits;
+    const first = await ask('https://a.example');
+    const second = await ask('https://a.example');
+    const other = await ask('https://b.example');
+    expect(cache.stats().hits).toBe(hits + 1);
+    expect(second.headers.get('access-control-allow-origin')).toBe(first.headers.get('access-control-allow-origin'));
+    expect(second.headers.get('content-type')).toBe(first.headers.get('content-type'));
+    expect(other.headers.get('access-control-allow-origin')).toBe('https://b.example');
+  });
+
   it('answers with new numbers after a direct SQL update', async () => {
     const before = (await post(TICKETS)).body.data.tickets.totalCount;
     await database.rows(sql`UPDATE tickets SET status = 'closed' WHERE ticket_id IN

@@ -25,7 +25,8 @@ interface Entry {
   day: string;
   expires: number;
   status: number;
-  contentType: string;
+  /** The answer's headers as yoga sent them (content type, CORS for this Origin). */
+  headers: Record<string, string>;
   body: string;
 }
 
@@ -177,7 +178,8 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       await send(res, await yoga.fetch(url, { method: 'POST', headers, body }, {}));
       return;
     }
-    const key = `${tenantId}\n${accept}\n${body}`;
+    // Origin is in the key because yoga's CORS headers answer it.
+    const key = `${tenantId}\n${accept}\n${req.headers.origin ?? ''}\n${body}`;
     const versions = await versionsOf(tenantId);
     const day = new Date(now()).toISOString().slice(0, 10);
     const hit = entries.get(key);
@@ -185,7 +187,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       counters.hits++;
       entries.delete(key);
       entries.set(key, hit);
-      res.writeHead(hit.status, { 'content-type': hit.contentType, 'content-length': Buffer.byteLength(hit.body) });
+      res.writeHead(hit.status, { ...hit.headers, 'content-length': Buffer.byteLength(hit.body) });
       res.end(hit.body);
       return;
     }
@@ -194,15 +196,16 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     const marker: Marker = { cacheable: false };
     const response = await yoga.fetch(url, { method: 'POST', headers, body }, { [MARKER]: marker });
     const text = await response.text();
-    const type = response.headers.get('content-type') ?? 'application/json';
+    const responseHeaders = Object.fromEntries(response.headers);
     // `versions` was read before the answer was computed: if data changed meanwhile, the next request's read
     // differs and the entry is never served.
     if (marker.cacheable && response.status === 200) {
-      entries.set(key, { versions, day, expires: now() + ttlMs, status: response.status, contentType: type, body: text });
+      const { 'content-length': _length, ...headersToKeep } = responseHeaders;
+      entries.set(key, { versions, day, expires: now() + ttlMs, status: response.status, headers: headersToKeep, body: text });
       counters.stores++;
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
     }
-    res.writeHead(response.status, Object.fromEntries(response.headers));
+    res.writeHead(response.status, responseHeaders);
     res.end(text);
   }
 
