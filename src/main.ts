@@ -39,10 +39,7 @@ async function main() {
     port: config.PORT,
     host: config.HOST,
   });
-  const url = await app.start();
-  log.info('serving', { graphql: url, graphiql: url, health: url.replace('/graphql', '/health') });
-  console.error(`GraphiQL: ${url}`);
-
+  // Signal handlers go in before the URL is printed: whoever reads it may send SIGTERM at once.
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -57,6 +54,10 @@ async function main() {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  const url = await app.start();
+  log.info('serving', { graphql: url, graphiql: url, health: url.replace('/graphql', '/health') });
+  console.error(`GraphiQL: ${url}`);
 }
 
 main().catch((error) => {
