@@ -1,5 +1,6 @@
 // Response cache through the real server: repeated queries are served from memory, and no cached answer
 // survives a data change (a direct SQL update, an import), an error, or its time-to-live.
+import { request } from 'node:http';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnectors } from '../src/connectors';
@@ -67,6 +68,22 @@ describe('response cache', () => {
     expect(second.headers.get('access-control-allow-origin')).toBe(first.headers.get('access-control-allow-origin'));
     expect(second.headers.get('content-type')).toBe(first.headers.get('content-type'));
     expect(other.headers.get('access-control-allow-origin')).toBe('https://b.example');
+  });
+
+  it('answers a chunked request body (no content-length) like any other', async () => {
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      req.write('{"query":"{ tickets(first: 1) ');
+      req.end('{ totalCount } }"}');
+    });
+    expect(JSON.parse(body).data.tickets.totalCount).toBe(
+      Number((await database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM tickets`))[0].n),
+    );
   });
 
   it('answers with new numbers after a direct SQL update', async () => {

@@ -72,6 +72,7 @@ export interface YogaLike {
 }
 
 const MARKER = Symbol.for('udc.responseCache');
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'te', 'trailer']);
 
 /**
  * Strict coalescing: a caller joins a read that starts after it arrived, never one already in flight, so a
@@ -170,7 +171,9 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     const body = await readBody(req);
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+      // Hop-by-hop and length headers describe the original stream, not the buffered body handed to yoga.
+      if (value === undefined || HOP_BY_HOP.has(name)) continue;
+      headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
     const url = `http://${req.headers.host ?? 'localhost'}${req.url}`;
     if (body.length > maxBodyBytes) {
@@ -180,7 +183,12 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     }
     // Origin is in the key because yoga's CORS headers answer it.
     const key = `${tenantId}\n${accept}\n${req.headers.origin ?? ''}\n${body}`;
-    const versions = await versionsOf(tenantId);
+    // Without the versions nothing can be proven fresh: answer through yoga, keep nothing (it reports its own errors).
+    const versions = await versionsOf(tenantId).catch(() => null);
+    if (versions === null) {
+      await send(res, await yoga.fetch(url, { method: 'POST', headers, body }, {}));
+      return;
+    }
     const day = new Date(now()).toISOString().slice(0, 10);
     const hit = entries.get(key);
     if (hit && hit.versions === versions && hit.day === day && hit.expires > now()) {
