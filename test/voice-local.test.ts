@@ -164,6 +164,14 @@ describe('a text turn with the local providers', () => {
     expect(events.at(-1)!.responseText).toContain(`Daily active users averaged ${spoken} over ${points.length} days`);
   });
 
+  it('tells clients what it can do', async () => {
+    const { data: caps, errors } = await vs.server.query(`{ voiceCapabilities { provider speechToText textToSpeech model audioFormats maxAudioBytes maxChunkCharacters } }`);
+    expect(errors).toBeUndefined();
+    expect(caps.voiceCapabilities).toMatchObject({ provider: 'local', model: 'local intent model', audioFormats: ['WAV'], maxAudioBytes: 25 * 1024 * 1024, maxChunkCharacters: 200 });
+    expect(caps.voiceCapabilities.textToSpeech).toBe(espeak ? 'espeak-ng' : null);
+    expect(caps.voiceCapabilities.speechToText).toBe(pocketsphinx && existsSync(POCKETSPHINX_MODEL_DIR) ? 'pocketsphinx (domain grammar)' : null);
+  });
+
   it('answers questions it cannot map to a tool with what it can do', async () => {
     const { events } = await runTurn(vs, { text: 'Sing me a song' });
     expect(events.find((e) => e.__typename === 'ToolCallEvent')).toBeUndefined();

@@ -239,6 +239,35 @@ builder.subscriptionField('voiceEvents', (t) =>
   }),
 );
 
+const VoiceCapabilitiesRef = builder
+  .objectRef<{ provider: string; speechToText: string | null; textToSpeech: string | null; model: string; maxChunkCharacters: number }>('VoiceCapabilities')
+  .implement({
+    description: 'What this server can do with voice, so a client can choose between sending audio and text.',
+    fields: (t) => ({
+      provider: t.exposeString('provider', { description: 'groq or local (VOICE_PROVIDER).' }),
+      speechToText: t.exposeString('speechToText', { nullable: true, description: 'The recogniser; null when audio turns cannot be transcribed here (send text).' }),
+      textToSpeech: t.exposeString('textToSpeech', { nullable: true, description: 'The synthesiser; null when answers come as text only.' }),
+      model: t.exposeString('model'),
+      audioFormats: t.field({
+        type: [AudioFormatEnum],
+        description: 'Formats audio may be sent in (the local recogniser reads WAV only).',
+        resolve: (c) => (c.provider === 'groq' ? [...AUDIO_FORMATS] : ['WAV' as const]),
+      }),
+      maxAudioBytes: t.int({ resolve: () => MAX_AUDIO_BYTES }),
+      maxChunkCharacters: t.exposeInt('maxChunkCharacters', { description: 'The longest text of one AudioChunkEvent (the synthesiser’s input limit).' }),
+    }),
+  });
+
+builder.queryField('voiceCapabilities', (t) =>
+  t.field({
+    type: VoiceCapabilitiesRef,
+    resolve: (_root, _args, ctx) => {
+      const voice = voiceOf(ctx);
+      return { provider: voice.provider, ...voice.capabilities };
+    },
+  }),
+);
+
 builder.queryField('voiceSession', (t) =>
   t.field({
     type: VoiceSessionRef,

@@ -94,7 +94,7 @@ export interface SessionRecord {
 export interface VoiceService {
   readonly provider: 'groq' | 'local';
   /** What this server can do offline/online, for clients and logs. */
-  readonly capabilities: { speechToText: string | null; textToSpeech: string | null; model: string };
+  readonly capabilities: { speechToText: string | null; textToSpeech: string | null; model: string; maxChunkCharacters: number };
   startTurn(tenantId: string, input: StartTurnInput): Promise<{ id: string; sessionId: string; status: TurnStatus; startedAt: Date }>;
   /** The event stream of a session, or of one of its turns from its first event. Throws UserInputError when unknown. */
   events(tenantId: string, sessionId: string, turnId?: string | null): Promise<Subscription>;
@@ -261,7 +261,12 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
 
   return {
     provider,
-    capabilities: { speechToText: sttInfo, textToSpeech: ttsInfo, model: provider === 'groq' ? `groq ${config.GROQ_LLM_MODEL}` : 'local intent model' },
+    capabilities: {
+      speechToText: sttInfo,
+      textToSpeech: ttsInfo,
+      model: provider === 'groq' ? `groq ${config.GROQ_LLM_MODEL}` : 'local intent model',
+      maxChunkCharacters: tts.maxChars,
+    },
 
     async startTurn(tenantId, input) {
       // Turns of one session start one at a time, so barge-in always sees the turn it replaces.
