@@ -124,6 +124,17 @@ describe('an audio turn through Groq', () => {
     ]);
   });
 
+  it('passes compressed formats to Whisper as they are, named and typed by their format', async () => {
+    fake.script('transcriptions', () => ({ kind: 'json', body: { text: 'How many customers do we have?' } }));
+    fake.script('chat', () => textCompletion('Fine.'));
+    const ogg = Buffer.concat([Buffer.from('OggS'), Buffer.alloc(200, 7)]);
+    const { events } = await runTurn(vs, { audio: ogg.toString('base64'), audioFormat: 'OGG' });
+    expect(events.at(-1)!.__typename).toBe('TurnCompletedEvent');
+    const [stt] = received('transcriptions');
+    expect(stt.file).toMatchObject({ name: 'speech.ogg', type: 'audio/ogg' });
+    expect(stt.file!.bytes.equals(ogg)).toBe(true);
+  });
+
   it('speaks the first sentence while the LLM is still writing the rest', async () => {
     // The LLM's stream is held after its first sentence until the first audio chunk has been produced.
     let releaseRest!: () => void;
