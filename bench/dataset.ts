@@ -3,7 +3,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
+import { createDatabase } from '../src/db/client';
+import { migrateDatabase } from '../src/db/migrate';
 
 export interface Size {
   label: string;
@@ -25,8 +28,26 @@ export interface BenchDatabase {
   url?: string;
   /** PGlite data directory, when kind is pglite. */
   dataDir?: string;
-  importSeconds: number;
+  /** Seconds to load the data; null when an existing benchmark database was reused (--reuse). */
+  importSeconds: number | null;
   drop(): Promise<void>;
+}
+
+/** An existing benchmark database holding exactly this size (migrated to the current schema), or false. */
+async function reusable(url: string, s: Size): Promise<boolean> {
+  const database = await createDatabase({ url, maxConnections: 1 });
+  try {
+    const [row] = await database.rows<{ t: number; c: number }>(
+      sql`SELECT (SELECT count(*) FROM tickets)::int AS t, (SELECT count(*) FROM customers)::int AS c`,
+    );
+    if (Number(row.t) !== s.tickets || Number(row.c) !== s.customers) return false;
+    await migrateDatabase(database);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await database.close();
+  }
 }
 
 function run(args: string[], env: Record<string, string | undefined>, log: (line: string) => void): Promise<void> {
@@ -61,17 +82,31 @@ async function generated(s: Size, log: (line: string) => void): Promise<string> 
   return dir;
 }
 
-export async function prepareDatabase(s: Size, adminUrl: string | undefined, log: (line: string) => void): Promise<BenchDatabase> {
+export async function prepareDatabase(
+  s: Size,
+  adminUrl: string | undefined,
+  log: (line: string) => void,
+  options: { reuse?: boolean } = {},
+): Promise<BenchDatabase> {
   const dir = await generated(s, log);
   const started = Date.now();
   if (adminUrl) {
     const name = `udc_bench_${s.label}`;
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    const drop = async () => {
+      const dropper = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      await dropper.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await dropper.end();
+    };
+    if (options.reuse && (await reusable(url.toString(), s))) {
+      log(`reusing ${name} (same row counts; migrated to the current schema)`);
+      return { size: s, kind: 'postgres', url: url.toString(), importSeconds: null, drop };
+    }
     const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
     await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.unsafe(`CREATE DATABASE ${name}`);
     await admin.end();
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
     await run(['src/db/import-cli.ts', dir], { DATABASE_URL: url.toString(), LOG_LEVEL: 'warn' }, log);
     // Fresh statistics, as autovacuum would have them after a while in production.
     const db = postgres(url.toString(), { max: 1, onnotice: () => {} });
@@ -82,11 +117,7 @@ export async function prepareDatabase(s: Size, adminUrl: string | undefined, log
       kind: 'postgres',
       url: url.toString(),
       importSeconds: (Date.now() - started) / 1000,
-      drop: async () => {
-        const dropper = postgres(adminUrl, { max: 1, onnotice: () => {} });
-        await dropper.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await dropper.end();
-      },
+      drop,
     };
   }
   const dataDir = join('.data', 'bench', `pglite-${s.label}`);

@@ -61,6 +61,10 @@ export function renderMarkdown(r: BenchResults): string {
     );
     out.push(failures.length ? `Failed requests during timing: ${failures.join('; ')}.` : 'Every timed request answered 200.', '');
     out.push('## Cost versus size (API without cache)', '', ...sizeTable(r), '');
+    out.push(
+      `Loading with \`data:import\`: ${r.sizes.map((s) => `${n0(s.tickets)} tickets ${s.importSeconds === null ? 'reused from an earlier --keep run' : `${s.importSeconds.toFixed(1)} s`}`).join(', ')}.`,
+      '',
+    );
   }
   if ('sequential' in r.voice) {
     const v = r.voice;

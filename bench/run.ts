@@ -2,7 +2,7 @@
 // raw-SQL floor, cost versus data size, the voice pipeline and concurrent subscribers. Writes
 // bench/results/<date>.json and bench/results/latest.md. See bench/README.md for each method.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ANCHOR, type BenchDatabase, prepareDatabase, size } from './dataset';
@@ -21,6 +21,8 @@ const { values } = parseArgs({
     seconds: { type: 'string' },
     subscribers: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    // Use udc_bench_<size> databases left by --keep when their row counts match (PostgreSQL only).
+    reuse: { type: 'boolean', default: false },
     skip: { type: 'string', default: '' },
   },
 });
@@ -53,7 +55,7 @@ export interface SizeResult {
   tickets: number;
   customers: number;
   metricDays: number;
-  importSeconds: number;
+  importSeconds: number | null;
   operations: OperationResult[];
 }
 
@@ -109,11 +111,9 @@ function startServer(bench: BenchDatabase, cache: boolean): Promise<ServerProces
 
 async function databaseVersion(): Promise<string> {
   if (!adminUrl) {
-    const { PGlite } = await import('@electric-sql/pglite');
-    const pg = await PGlite.create();
-    const v = (await pg.query<{ v: string }>('SELECT version() AS v')).rows[0].v;
-    await pg.close();
-    return `PGlite (${v.split(',')[0]})`;
+    // Starting an instance only to ask costs seconds; the package version names the embedded PostgreSQL build.
+    const pkg = JSON.parse(readFileSync('node_modules/@electric-sql/pglite/package.json', 'utf8')) as { version: string };
+    return `PGlite ${pkg.version} (embedded PostgreSQL)`;
   }
   const postgres = (await import('postgres')).default;
   const sql = postgres(adminUrl, { max: 1 });
@@ -122,11 +122,14 @@ async function databaseVersion(): Promise<string> {
   return String(row.v).split(',')[0];
 }
 
-async function benchSize(tickets: number): Promise<SizeResult> {
+/** The first size's database, kept for the subscriber benchmark (saves a second import). */
+let spareDatabase: BenchDatabase | undefined;
+
+async function benchSize(tickets: number, keepForLater: boolean): Promise<SizeResult> {
   const s = size(tickets, label(tickets));
   log(`size ${s.label}: ${s.tickets} tickets, ${s.customers} customers, ${s.days} days of metrics: generating and importing`);
-  const bench = await prepareDatabase(s, adminUrl, log);
-  log(`size ${s.label}: loaded in ${bench.importSeconds.toFixed(1)} s`);
+  const bench = await prepareDatabase(s, adminUrl, log, { reuse: values.reuse });
+  if (bench.importSeconds !== null) log(`size ${s.label}: loaded in ${bench.importSeconds.toFixed(1)} s`);
   try {
     const ops = operations(ANCHOR);
     const captures = await captureStatements(bench, ops);
@@ -193,6 +196,7 @@ async function benchSize(tickets: number): Promise<SizeResult> {
     };
   } finally {
     if (values.keep) log(`size ${s.label}: kept ${bench.url ?? bench.dataDir}`);
+    else if (keepForLater) spareDatabase = bench;
     else await bench.drop();
   }
 }
@@ -220,15 +224,18 @@ async function main() {
     subscribers: { skipped: 'not run' },
   };
   log(`${results.mode} run on ${results.machine.cpus} cores, ${results.database.version}; load average ${results.machine.loadAverageAtStart.join(' ')}`);
-  if (!skip.has('data')) for (const tickets of ticketSizes) results.sizes.push(await benchSize(tickets));
+  if (!skip.has('data')) {
+    for (const [i, tickets] of ticketSizes.entries()) results.sizes.push(await benchSize(tickets, i === 0 && !skip.has('subscribers')));
+  }
   if (!skip.has('voice')) {
     log('voice pipeline');
     results.voice = await runVoiceBench({ quick, log });
   }
   if (!skip.has('subscribers')) {
     log('subscribers');
-    results.subscribers = await runSubscriberBench({ counts: subscriberCounts, log });
+    results.subscribers = await runSubscriberBench({ counts: subscriberCounts, log, database: spareDatabase });
   }
+  await spareDatabase?.drop();
   results.machine.loadAverageAtEnd = loadavg().map((n) => Number(n.toFixed(2)));
   results.finishedAt = new Date().toISOString();
   mkdirSync('bench/results', { recursive: true });

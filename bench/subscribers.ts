@@ -4,7 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { prepareDatabase, size } from './dataset';
+import { type BenchDatabase, prepareDatabase, size } from './dataset';
 import { type LatencyStats, profileFlags, summarize } from './stats';
 
 export interface SubscriberResult {
@@ -137,8 +137,13 @@ async function measure(server: Server, count: number, log: (line: string) => voi
   };
 }
 
-export async function runSubscriberBench(options: { counts: number[]; log: (line: string) => void }): Promise<SubscriberResult[]> {
-  const bench = await prepareDatabase(size(50, 'subscribers'), process.env.DATABASE_URL || undefined, options.log);
+export async function runSubscriberBench(options: {
+  counts: number[];
+  log: (line: string) => void;
+  /** A benchmark database to use (kept by the caller); else a small one is made and dropped here. */
+  database?: BenchDatabase;
+}): Promise<SubscriberResult[]> {
+  const bench = options.database ?? (await prepareDatabase(size(50, 'subscribers'), process.env.DATABASE_URL || undefined, options.log));
   const results: SubscriberResult[] = [];
   try {
     for (const count of options.counts) {
@@ -153,7 +158,7 @@ export async function runSubscriberBench(options: { counts: number[]; log: (line
       }
     }
   } finally {
-    await bench.drop();
+    if (!options.database) await bench.drop();
   }
   return results;
 }
