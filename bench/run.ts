@@ -28,7 +28,7 @@ const { values } = parseArgs({
 });
 const quick = values.quick;
 const skip = new Set(values.skip.split(',').filter(Boolean));
-const ticketSizes = values.sizes ? values.sizes.split(',').map(Number) : quick ? [50, 10_000] : [50, 100_000, 1_000_000];
+const ticketSizes = values.sizes ? values.sizes.split(',').map(Number) : quick ? [50, 5000] : [50, 100_000, 1_000_000];
 const seconds = Number(values.seconds ?? (quick ? 2 : 10));
 const warmupSeconds = quick ? 1 : 3;
 const CONNECTIONS = 32;
