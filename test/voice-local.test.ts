@@ -2,6 +2,7 @@
 // event order and completeness, right numbers from the data, late subscribers, memory across turns and restarts,
 // bad audio and argument validation, and the spoken round trip where the Debian speech tools are installed.
 import { spawnSync } from 'node:child_process';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeWav } from '../src/voice/audio';
 import { findProgram } from '../src/voice/providers/local/exec';
@@ -112,6 +113,23 @@ describe('a text turn with the local providers', () => {
     expect(turns.map((t: { id: string }) => t.id)).toEqual([first.turn.id, second.turn.id]);
     expect(turns[1]).toMatchObject({ status: 'COMPLETED', inputKind: 'TEXT', transcript: 'What about closed ones?', errorCode: null });
     expect(turns[1].responseText).toBe(second.events.at(-1)!.responseText);
+  });
+
+  it('stores the outcome before the last event goes out, even when the database is slow to write it', async () => {
+    // A deliberately slow write of the turn's outcome: the TurnCompleted event must still not overtake it.
+    // (On PGlite every statement runs one at a time, so the read waits anyway; PostgreSQL shows the race.)
+    await database.rows(sql`CREATE FUNCTION udc_test_slow_turn_update() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_sleep(0.4); RETURN NEW; END $$`);
+    await database.rows(sql`CREATE TRIGGER udc_test_slow_turn_update BEFORE UPDATE ON voice_turns FOR EACH ROW EXECUTE FUNCTION udc_test_slow_turn_update()`);
+    try {
+      const { turn, events } = await runTurn(vs, { text: 'How many customers do we have?' });
+      expect(events.at(-1)!.__typename).toBe('TurnCompletedEvent');
+      const session = await vs.server.query(`query($id: ID!) { voiceSession(sessionId: $id) { turns { status responseText } } }`, { id: turn.sessionId });
+      expect(session.data.voiceSession.turns).toEqual([{ status: 'COMPLETED', responseText: events.at(-1)!.responseText }]);
+    } finally {
+      await database.rows(sql`DROP TRIGGER udc_test_slow_turn_update ON voice_turns`);
+      await database.rows(sql`DROP FUNCTION udc_test_slow_turn_update()`);
+    }
   });
 
   it('keeps the memory across a restart of the server', async () => {

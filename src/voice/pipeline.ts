@@ -33,6 +33,11 @@ export interface TurnRequest {
   writer: TurnWriter;
   /** Resolves when the session's previous turn has settled (its memory writes are done). */
   after?: Promise<unknown>;
+  /**
+   * Runs just before the turn's last event (TurnCompleted or TurnFailed) is appended, e.g. to store the outcome:
+   * a client that sees the end and then asks for the session must find it stored.
+   */
+  beforeEnd?: (outcome: TurnOutcome) => Promise<void>;
 }
 
 export interface TurnOutcome {
@@ -200,8 +205,10 @@ export async function runTurn(deps: PipelineDeps, request: TurnRequest): Promise
 
     const responseText = sentences.join(' ');
     const timings: TurnTimings = { sttMs, agentMs, firstAudioMs, totalMs: elapsed() };
+    const outcome: TurnOutcome = { status: 'COMPLETED', transcript, responseText, timings, error: null };
+    await request.beforeEnd?.(outcome);
     writer.append({ type: 'TurnCompletedEvent', responseText, timings });
-    return { status: 'COMPLETED', transcript, responseText, timings, error: null };
+    return outcome;
   } catch (caught) {
     const reason = request.signal.aborted ? request.signal.reason : caught;
     if (request.signal.aborted) {
@@ -211,8 +218,10 @@ export async function runTurn(deps: PipelineDeps, request: TurnRequest): Promise
     }
     const error = reason instanceof VoiceError ? reason : providerError(stage, reason);
     if (error.code === 'INTERNAL') deps.log.error('voice turn failed', { turnId: request.turnId, stage, error: String((reason as Error)?.stack ?? reason) });
+    const outcome: TurnOutcome = { status: 'FAILED', transcript, responseText: sentences.join(' ') || null, timings: null, error };
+    await request.beforeEnd?.(outcome);
     writer.append({ type: 'TurnFailedEvent', code: error.code, message: error.message, retryable: error.retryable });
-    return { status: 'FAILED', transcript, responseText: sentences.join(' ') || null, timings: null, error };
+    return outcome;
   } finally {
     request.signal.removeEventListener('abort', onAbort);
     queue.close();

@@ -18,7 +18,7 @@ import type { Logger } from '../server/logger';
 import { type AudioFormat, decodeBase64Audio } from './audio';
 import { VoiceError } from './errors';
 import { type EventLog, type Subscription, type TurnTimings, createEventLog } from './events';
-import { runTurn } from './pipeline';
+import { type TurnOutcome, runTurn } from './pipeline';
 import { type SharedTurns, createSharedTurns } from './redis-events';
 import { createGroqClient } from './providers/groq/client';
 import { createGroqStt } from './providers/groq/stt';
@@ -189,6 +189,15 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
     }
   }
 
+  const storedOutcome = (outcome: TurnOutcome) => ({
+    status: outcome.status,
+    transcript: outcome.transcript,
+    responseText: outcome.responseText,
+    errorCode: outcome.error?.code ?? null,
+    errorMessage: outcome.error?.message ?? null,
+    timings: outcome.timings as Record<string, number | null> | null,
+  });
+
   async function start(tenantId: string, input: StartTurnInput) {
     if (closed) throw new VoiceError('INTERNAL', 'the voice service is shutting down', true);
     const sessionId = input.sessionId ?? randomUUID();
@@ -217,8 +226,10 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
     const writer = shared ? shared.mirror(localWriter, tenantId, turnId) : localWriter;
     void shared?.announce(tenantId, sessionId, turnId).catch((error: unknown) => log.warn('voice: could not announce a turn', { error: (error as Error).message }));
     const controller = new AbortController();
+    // Once the pipeline is storing its outcome the turn is over: a barge-in then has nothing left to cancel.
+    let finishing = false;
     const interrupt = (message: string) => {
-      if (writer.ended) return;
+      if (writer.ended || finishing) return;
       const error = new VoiceError('INTERRUPTED', message, true);
       writer.append({ type: 'TurnFailedEvent', code: error.code, message: error.message, retryable: error.retryable });
       controller.abort(error);
@@ -238,16 +249,14 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
           signal: controller.signal,
           writer,
           after: previous?.settled,
+          beforeEnd: (outcome) => {
+            finishing = true;
+            return persistOutcome(tenantId, turnId, storedOutcome(outcome));
+          },
         },
       );
-      await persistOutcome(tenantId, turnId, {
-        status: outcome.status,
-        transcript: outcome.transcript,
-        responseText: outcome.responseText,
-        errorCode: outcome.error?.code ?? null,
-        errorMessage: outcome.error?.message ?? null,
-        timings: outcome.timings as Record<string, number | null> | null,
-      });
+      // An interrupted turn's log was ended by the barge-in itself; store how it ended.
+      if (outcome.status === 'INTERRUPTED') await persistOutcome(tenantId, turnId, storedOutcome(outcome));
     })()
       .catch((error: unknown) => log.error('voice: turn crashed', { turnId, error: String((error as Error)?.stack ?? error) }))
       .finally(() => {
