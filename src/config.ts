@@ -32,6 +32,8 @@ export const configSchema = z
     GROQ_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
     GROQ_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
     REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must start with redis://').optional()),
+    // Response cache lifetime bound (ms); 0 turns the cache off. Entries also end with any data change (cache.ts).
+    RESPONSE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   })
   .transform((env) => ({
     ...env,

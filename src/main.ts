@@ -5,6 +5,7 @@ import { shiftToNow, demoDataDir } from './db/demo';
 import { importDirectory } from './db/import';
 import { isEmptyDatabase, openConfiguredDatabase } from './db/open';
 import { buildApp } from './server/app';
+import { createResponseCache } from './server/cache';
 import { createLogger } from './server/logger';
 import { createVoiceService } from './voice/service';
 
@@ -38,6 +39,7 @@ async function main() {
     database,
     port: config.PORT,
     host: config.HOST,
+    responseCache: config.RESPONSE_CACHE_TTL_MS > 0 ? createResponseCache({ database, ttlMs: config.RESPONSE_CACHE_TTL_MS }) : undefined,
   });
   // Signal handlers go in before the URL is printed: whoever reads it may send SIGTERM at once.
   let stopping = false;
