@@ -12,7 +12,11 @@ export interface SubscriberResult {
   connectSeconds: number;
   /** Server resident memory before any client, and with every client subscribed (after delivery). */
   rssIdleMiB: number;
+  /** With every client subscribed, before the measured turn. */
+  rssSubscribedMiB: number;
   rssMiB: number;
+  /** Server CPU time spent during the measured turn, per delivered event. */
+  serverCpuMicrosPerDelivery: number;
   events: number;
   deliveries: number;
   missing: number;
@@ -26,6 +30,7 @@ interface Server {
   url: string;
   child: ChildProcess;
   rss(): Promise<number>;
+  cpuMicros(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -45,6 +50,11 @@ function startVoiceServer(args: string[]): Promise<Server> {
         rss: () =>
           new Promise((ok) => {
             child.once('message', (m) => ok((m as { rss: number }).rss));
+            child.send('stats');
+          }),
+        cpuMicros: () =>
+          new Promise((ok) => {
+            child.once('message', (m) => ok((m as { cpuMicros: number }).cpuMicros));
             child.send('stats');
           }),
         stop: () =>
@@ -114,12 +124,15 @@ async function measure(server: Server, count: number, log: (line: string) => voi
   }
   const connectSeconds = (performance.now() - t0) / 1000;
   log(`subscribers ${count}: all subscribed in ${connectSeconds.toFixed(1)} s`);
+  const rssSubscribed = await server.rss();
+  const cpuBefore = await server.cpuMicros();
   const allDone = Promise.all(clients.map((_, i) => new Promise<void>((resolve) => lastTurnDone.set(i, resolve))));
   const turn = await startTurn(server.url, first.sessionId);
   measuredTurn = turn.id;
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 60_000).unref());
   const outcome = await Promise.race([allDone, timeout]);
   if (outcome === 'timeout') log(`subscribers ${count}: not every client got the whole turn within 60 s`);
+  const cpuAfter = await server.cpuMicros();
   const rss = await server.rss();
   const latencies = received.flatMap((events) => events.filter((e) => e.turnId === turn.id).map((e) => e.ms));
   const perClient = received.map((events) => events.filter((e) => e.turnId === turn.id).length);
@@ -129,7 +142,9 @@ async function measure(server: Server, count: number, log: (line: string) => voi
     subscribers: count,
     connectSeconds,
     rssIdleMiB: rssIdle / 2 ** 20,
+    rssSubscribedMiB: rssSubscribed / 2 ** 20,
     rssMiB: rss / 2 ** 20,
+    serverCpuMicrosPerDelivery: (cpuAfter - cpuBefore) / Math.max(1, latencies.length),
     events: eventsPerTurn,
     deliveries: latencies.length,
     missing: eventsPerTurn * count - latencies.length,
