@@ -181,6 +181,16 @@ describe('generator', () => {
     expect(new Set(data.tickets.map((t) => t.priority))).toEqual(new Set(['high', 'medium', 'low']));
   });
 
+  it('never generates the future by default (the anchor defaults to yesterday)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'udc-gen-'));
+    const manifest = await generateDataset({ customers: 10, tickets: 60, days: 9, outDir: dir });
+    const data = readDataset(dir);
+    const now = Date.now();
+    expect(manifest.anchorDate < new Date(now).toISOString().slice(0, 10)).toBe(true);
+    expect(data.tickets.every((t) => instant(t.created_at) <= now)).toBe(true);
+    expect(data.customers.every((c) => instant(c.created_at) <= now)).toBe(true);
+  });
+
   it('ships demo data in data/ whose dates are moved to today on import', () => {
     const manifest = JSON.parse(readFileSync(join(repoRoot, 'data', 'manifest.json'), 'utf8'));
     expect(manifest.anchorDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);

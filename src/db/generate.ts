@@ -12,7 +12,7 @@ export interface GenerateOptions {
   days: number;
   outDir: string;
   seed?: number;
-  /** The last day of the data (YYYY-MM-DD, UTC); default today. */
+  /** The last day of the data (YYYY-MM-DD, UTC); default yesterday, so no generated time lies in the future. */
   anchorDate?: string;
 }
 
@@ -96,7 +96,7 @@ async function writeArray(path: string, count: number, record: (i: number) => ob
 
 export async function generateDataset(options: GenerateOptions): Promise<Manifest> {
   const seed = options.seed ?? 42;
-  const anchorDate = options.anchorDate ?? isoDay(Date.now());
+  const anchorDate = options.anchorDate ?? isoDay(Date.now() - DAY_MS);
   const anchorEnd = Date.parse(`${anchorDate}T00:00:00Z`) + DAY_MS; // end of the anchor day
   const random = createRandom(seed);
   await mkdir(options.outDir, { recursive: true });
