@@ -23,6 +23,8 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     // Use udc_bench_<size> databases left by --keep when their row counts match (PostgreSQL only).
     reuse: { type: 'boolean', default: false },
+    // Re-render bench/results/latest.md from a results file (after a change to the report's layout).
+    render: { type: 'string' },
     skip: { type: 'string', default: '' },
   },
 });
@@ -202,6 +204,12 @@ async function benchSize(tickets: number, keepForLater: boolean): Promise<SizeRe
 }
 
 async function main() {
+  if (values.render) {
+    const markdown = renderMarkdown(JSON.parse(readFileSync(values.render, 'utf8')) as BenchResults);
+    writeFileSync('bench/results/latest.md', markdown);
+    process.stdout.write(markdown);
+    return;
+  }
   const startedAt = new Date();
   const results: BenchResults = {
     startedAt: startedAt.toISOString(),
