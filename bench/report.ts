@@ -24,13 +24,15 @@ function throughputTable(results: BenchResults): string[] {
 
 function sizeTable(results: BenchResults): string[] {
   const sizes = results.sizes;
-  const header = `| operation | ${sizes.map((s) => `${n0(s.tickets)} tickets p50 / p99 ms`).join(' | ')} | p50 largest / smallest |`;
-  const lines = [header, `|---|${sizes.map(() => '---:').join('|')}|---:|`];
+  const hasSingle = sizes.every((s) => s.operations.every((o) => o.single));
+  const header = `| operation | ${sizes.map((s) => `${n0(s.tickets)} tickets p50 / p99 ms`).join(' | ')} | p50 largest / smallest |${hasSingle ? ` ${sizes.map((s) => `one connection ${n0(s.tickets)}: p50 ms`).join(' | ')} | one connection largest / smallest |` : ''}`;
+  const lines = [header, `|---|${sizes.map(() => '---:').join('|')}|---:|${hasSingle ? `${sizes.map(() => '---:').join('|')}|---:|` : ''}`];
   for (const op of sizes[0]?.operations ?? []) {
-    const cells = sizes.map((s) => s.operations.find((o) => o.id === op.id)!).map((o) => `${ms(o.api.p50)} / ${ms(o.api.p99)}`);
-    const first = op.api.p50;
-    const last = sizes.at(-1)!.operations.find((o) => o.id === op.id)!.api.p50;
-    lines.push(`| ${op.id} | ${cells.join(' | ')} | ${ratio(last / first)} |`);
+    const per = sizes.map((s) => s.operations.find((o) => o.id === op.id)!);
+    const cells = per.map((o) => `${ms(o.api.p50)} / ${ms(o.api.p99)}`);
+    let line = `| ${op.id} | ${cells.join(' | ')} | ${ratio(per.at(-1)!.api.p50 / per[0].api.p50)} |`;
+    if (hasSingle) line += ` ${per.map((o) => ms(o.single!.p50)).join(' | ')} | ${ratio(per.at(-1)!.single!.p50 / per[0].single!.p50)} |`;
+    lines.push(line);
   }
   return lines;
 }
@@ -109,8 +111,11 @@ export function renderMarkdown(r: BenchResults): string {
     const filtered = largest.operations.filter((o) => o.filteredConnection);
     const ratios = filtered.map((o) => ({ o, k: o.api.p50 / smallest.operations.find((x) => x.id === o.id)!.api.p50 }));
     const exact = r.sizes.every((s) => s.operations.every((o) => o.exact));
+    const single = filtered.every((o) => o.single && smallest.operations.find((x) => x.id === o.id)?.single)
+      ? ` One connection at a time: ${filtered.map((o) => `${o.id} ${ratio(o.single!.p50 / smallest.operations.find((x) => x.id === o.id)!.single!.p50)}x`).join(', ')}.`
+      : '';
     out.push(
-      `- Size: at ${n0(largest.tickets)} tickets the filtered connections run at p50 within 2x of ${n0(smallest.tickets)} tickets: ${verdict(ratios.every((x) => x.k <= 2))} (${ratios.map((x) => `${x.o.id} ${ratio(x.k)}x`).join(', ')}); totalCount exact at every size: ${verdict(exact)}.${largest.tickets < 1_000_000 ? ' (This run did not go up to 1,000,000 tickets.)' : ''}`,
+      `- Size: at ${n0(largest.tickets)} tickets the filtered connections run at p50 within 2x of ${n0(smallest.tickets)} tickets: ${verdict(ratios.every((x) => x.k <= 2))} (32 connections: ${ratios.map((x) => `${x.o.id} ${ratio(x.k)}x`).join(', ')}).${single} totalCount exact at every size: ${verdict(exact)}.${largest.tickets < 1_000_000 ? ' (This run did not go up to 1,000,000 tickets.)' : ''}`,
     );
   } else out.push('- Size: NOT MEASURED (one size only).');
   if (smallest) {

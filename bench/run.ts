@@ -33,6 +33,7 @@ const skip = new Set(values.skip.split(',').filter(Boolean));
 const ticketSizes = values.sizes ? values.sizes.split(',').map(Number) : quick ? [50, 5000] : [50, 100_000, 1_000_000];
 const seconds = Number(values.seconds ?? (quick ? 2 : 10));
 const warmupSeconds = quick ? 1 : 3;
+const singleSeconds = quick ? 1 : 3;
 const CONNECTIONS = 32;
 const subscriberCounts = values.subscribers ? values.subscribers.split(',').map(Number) : quick ? [1000] : [1000, 5000, 10_000];
 const adminUrl = process.env.DATABASE_URL || undefined;
@@ -49,6 +50,8 @@ export interface OperationResult {
   exact: boolean;
   statementsPerOp: number;
   api: LoadResult & { serverCpuMicrosPerRequest: number };
+  /** One connection, one request at a time (uncached): the cost of a request without queueing behind others. */
+  single?: LoadResult;
   cached: (LoadResult & { hitRate: number; serverCpuMicrosPerRequest: number }) | null;
   floor: FloorResult;
 }
@@ -151,6 +154,7 @@ async function benchSize(tickets: number, keepForLater: boolean): Promise<SizeRe
     }
     const api = new Map<string, OperationResult['api']>();
     const cached = new Map<string, NonNullable<OperationResult['cached']>>();
+    const single = new Map<string, LoadResult>();
     for (const withCache of [false, true]) {
       if (withCache && skip.has('cache')) continue;
       const server = await startServer(bench, withCache);
@@ -166,7 +170,10 @@ async function benchSize(tickets: number, keepForLater: boolean): Promise<SizeRe
             const hits = after.cache.hits - before.cache.hits;
             const total = hits + after.cache.misses - before.cache.misses;
             cached.set(op.id, { ...result, hitRate: total ? hits / total : 0 });
-          } else api.set(op.id, result);
+          } else {
+            api.set(op.id, result);
+            single.set(op.id, await runLoad(server.url, requestBody(op), { connections: 1, seconds: singleSeconds, warmupSeconds: 0 }));
+          }
           log(`size ${s.label} ${op.id}: ${withCache ? 'cached' : 'api'} ${result.requestsPerSecond.toFixed(0)} req/s p50 ${result.p50.toFixed(2)} ms`);
         }
       } finally {
@@ -191,6 +198,7 @@ async function benchSize(tickets: number, keepForLater: boolean): Promise<SizeRe
           exact: totalCount === truth,
           statementsPerOp: capture.statements.length,
           api: api.get(op.id)!,
+          single: single.get(op.id),
           cached: cached.get(op.id) ?? null,
           floor: floors.get(op.id)!,
         };
