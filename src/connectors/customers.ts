@@ -3,18 +3,7 @@ import { type SQL, and, eq, gte, ilike, inArray, lt, or, sql } from 'drizzle-orm
 import type { Database } from '../db/client';
 import { customers } from '../db/schema';
 import { countWindow, windowedCountQuery } from './counts';
-import {
-  type CursorShape,
-  type KeyColumn,
-  decodeCursor,
-  encodeCursor,
-  keysetAfter,
-  likePattern,
-  orderByKey,
-  pageOffset,
-  sourceFreshness,
-  toPage,
-} from './paging';
+import { type OrderKey, fetchPage, likePattern, sourceFreshness } from './paging';
 import type { Connector, ListQuery, Page } from './types';
 
 export const CUSTOMER_STATUSES = ['active', 'inactive'] as const;
@@ -56,13 +45,12 @@ const id = sql`${customers.customerId}`;
 const name = sql`${customers.name}`;
 const created = sql`${customers.createdAt}`;
 
-type OrderKey = { columns: KeyColumn[]; key: (c: Customer) => (string | number)[]; shape: CursorShape[] };
-const byId = (dir: 'asc' | 'desc'): OrderKey => ({
+const byId = (dir: 'asc' | 'desc'): OrderKey<Customer> => ({
   columns: [{ expr: id, dir }],
   key: (c) => [c.customerId],
   shape: ['number'],
 });
-const byName = (dir: 'asc' | 'desc'): OrderKey => ({
+const byName = (dir: 'asc' | 'desc'): OrderKey<Customer> => ({
   columns: [
     { expr: name, dir },
     { expr: id, dir },
@@ -70,7 +58,7 @@ const byName = (dir: 'asc' | 'desc'): OrderKey => ({
   key: (c) => [c.name, c.customerId],
   shape: ['string', 'number'],
 });
-const byCreated = (dir: 'asc' | 'desc'): OrderKey => ({
+const byCreated = (dir: 'asc' | 'desc'): OrderKey<Customer> => ({
   columns: [
     { expr: created, dir, cast: 'timestamptz' },
     { expr: id, dir },
@@ -79,7 +67,7 @@ const byCreated = (dir: 'asc' | 'desc'): OrderKey => ({
   shape: ['timestamp', 'number'],
 });
 
-const orderKeys: Record<CustomerOrder, OrderKey> = {
+const orderKeys: Record<CustomerOrder, OrderKey<Customer>> = {
   CUSTOMER_ID_ASC: byId('asc'),
   CUSTOMER_ID_DESC: byId('desc'),
   NAME_ASC: byName('asc'),
@@ -117,20 +105,15 @@ export function createCustomersConnector({ database }: { database: Database }): 
   const { db } = database;
 
   async function list(tenantId: string, query: ListQuery<CustomerFilter, CustomerOrder>): Promise<Page<Customer>> {
-    const order = orderKeys[query.order];
-    const offset = pageOffset(query.page);
-    const conditions = filterConditions(tenantId, query.filter);
-    if (query.page.after != null) {
-      conditions.push(keysetAfter(order.columns, decodeCursor(query.page.after, query.order, order.shape)));
-    }
-    const rows = await db
-      .select(customerColumns)
-      .from(customers)
-      .where(and(...conditions))
-      .orderBy(orderByKey(order.columns))
-      .limit(query.page.first + 1)
-      .offset(offset);
-    return toPage(rows, query.page, (row) => encodeCursor(query.order, order.key(row)));
+    return fetchPage(query.page, query.order, orderKeys[query.order], (after, orderBy, limit, offset) =>
+      db
+        .select(customerColumns)
+        .from(customers)
+        .where(and(...filterConditions(tenantId, query.filter), after))
+        .orderBy(orderBy)
+        .limit(limit)
+        .offset(offset),
+    );
   }
 
   async function summarize(tenantId: string, filter: CustomerFilter): Promise<CustomerSummary> {

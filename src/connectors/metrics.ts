@@ -3,16 +3,7 @@ import { type SQL, and, eq, gte, lte, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { metricPoints } from '../db/schema';
 import { UserInputError } from '../errors';
-import {
-  type KeyColumn,
-  decodeCursor,
-  encodeCursor,
-  keysetAfter,
-  orderByKey,
-  pageOffset,
-  sourceFreshness,
-  toPage,
-} from './paging';
+import { type OrderKey, fetchPage, sourceFreshness } from './paging';
 import type { Connector, ListQuery, Page } from './types';
 
 export interface MetricPoint {
@@ -77,10 +68,14 @@ export function resolveDateRange(filter: MetricFilter, today: Date = new Date())
 
 const date = sql`${metricPoints.date}`;
 const metricName = sql`${metricPoints.metric}`;
-const newestFirst: KeyColumn[] = [
-  { expr: date, dir: 'desc', cast: 'date' },
-  { expr: metricName, dir: 'asc' },
-];
+const newestFirst: OrderKey<MetricPoint> = {
+  columns: [
+    { expr: date, dir: 'desc', cast: 'date' },
+    { expr: metricName, dir: 'asc' },
+  ],
+  key: (p) => [p.date, p.metric],
+  shape: ['date', 'string'],
+};
 
 function filterConditions(tenantId: string, metric: string | null | undefined, range: DateRange): SQL[] {
   const conditions: (SQL | undefined)[] = [
@@ -103,19 +98,15 @@ export function createMetricsConnector({ database, now = () => new Date() }: { d
 
   async function list(tenantId: string, query: ListQuery<MetricFilter, MetricOrder>): Promise<Page<MetricPoint>> {
     const range = resolveDateRange(query.filter, now());
-    const offset = pageOffset(query.page);
-    const conditions = filterConditions(tenantId, query.filter.metric, range);
-    if (query.page.after != null) {
-      conditions.push(keysetAfter(newestFirst, decodeCursor(query.page.after, query.order, ['date', 'string'])));
-    }
-    const rows = await db
-      .select({ metric: metricPoints.metric, date: metricPoints.date, value: metricPoints.value })
-      .from(metricPoints)
-      .where(and(...conditions))
-      .orderBy(orderByKey(newestFirst))
-      .limit(query.page.first + 1)
-      .offset(offset);
-    return toPage(rows, query.page, (row) => encodeCursor(query.order, [row.date, row.metric]));
+    return fetchPage(query.page, query.order, newestFirst, (after, orderBy, limit, offset) =>
+      db
+        .select({ metric: metricPoints.metric, date: metricPoints.date, value: metricPoints.value })
+        .from(metricPoints)
+        .where(and(...filterConditions(tenantId, query.filter.metric, range), after))
+        .orderBy(orderBy)
+        .limit(limit)
+        .offset(offset),
+    );
   }
 
   async function summarize(tenantId: string, filter: MetricFilter): Promise<MetricSummary> {

@@ -108,6 +108,29 @@ function typed(column: KeyColumn, value: string | number): SQL {
   return column.cast ? sql`${value}::${sql.raw(column.cast)}` : sql`${value}`;
 }
 
+/** An order: its sort columns (the last one unique), how to read a row's key, and the key's shape in a cursor. */
+export interface OrderKey<T> {
+  columns: KeyColumn[];
+  key: (row: T) => (string | number)[];
+  shape: CursorShape[];
+}
+
+/**
+ * Fetches one page in either paging style: keyset after a cursor, or an offset for page numbers. `fetch` runs the
+ * source's SELECT with the extra "after the cursor" condition (undefined on a first or numbered page).
+ */
+export async function fetchPage<T>(
+  request: PageRequest,
+  orderName: string,
+  order: OrderKey<T>,
+  fetch: (after: SQL | undefined, orderBy: SQL, limit: number, offset: number) => Promise<T[]>,
+): Promise<Page<T>> {
+  const offset = pageOffset(request);
+  const after = request.after != null ? keysetAfter(order.columns, decodeCursor(request.after, orderName, order.shape)) : undefined;
+  const rows = await fetch(after, orderByKey(order.columns), request.first + 1, offset);
+  return toPage(rows, request, (row) => encodeCursor(orderName, order.key(row)));
+}
+
 export function orderByKey(columns: KeyColumn[]): SQL {
   return sql.join(
     columns.map((c) => (c.dir === 'asc' ? sql`${c.expr} ASC` : sql`${c.expr} DESC`)),

@@ -3,18 +3,7 @@ import { type SQL, and, eq, gte, ilike, inArray, lt, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { tickets } from '../db/schema';
 import { countWindow, windowedCountQuery } from './counts';
-import {
-  type CursorShape,
-  type KeyColumn,
-  decodeCursor,
-  encodeCursor,
-  keysetAfter,
-  likePattern,
-  orderByKey,
-  pageOffset,
-  sourceFreshness,
-  toPage,
-} from './paging';
+import { type OrderKey, encodeCursor, fetchPage, likePattern, orderByKey, pageOffset, sourceFreshness, toPage } from './paging';
 import type { Connector, ListQuery, Page } from './types';
 
 export const TICKET_STATUSES = ['open', 'closed'] as const;
@@ -58,7 +47,7 @@ const rank = sql`${tickets.priorityRank}`;
 const created = sql`${tickets.createdAt}`;
 const id = sql`${tickets.ticketId}`;
 
-const orderKeys: Record<TicketOrder, { columns: KeyColumn[]; key: (t: Ticket) => (string | number)[]; shape: CursorShape[] }> = {
+const orderKeys: Record<TicketOrder, OrderKey<Ticket>> = {
   PRIORITY: {
     columns: [
       { expr: rank, dir: 'asc' },
@@ -148,20 +137,15 @@ export function createTicketsConnector({ database }: { database: Database }): Ti
   const { db } = database;
 
   async function list(tenantId: string, query: ListQuery<TicketFilter, TicketOrder>): Promise<Page<Ticket>> {
-    const order = orderKeys[query.order];
-    const offset = pageOffset(query.page);
-    const conditions = filterConditions(tenantId, query.filter);
-    if (query.page.after != null) {
-      conditions.push(keysetAfter(order.columns, decodeCursor(query.page.after, query.order, order.shape)));
-    }
-    const rows = await db
-      .select(ticketColumns)
-      .from(tickets)
-      .where(and(...conditions))
-      .orderBy(orderByKey(order.columns))
-      .limit(query.page.first + 1)
-      .offset(offset);
-    return toPage(rows, query.page, (row) => encodeCursor(query.order, order.key(row)));
+    return fetchPage(query.page, query.order, orderKeys[query.order], (after, orderBy, limit, offset) =>
+      db
+        .select(ticketColumns)
+        .from(tickets)
+        .where(and(...filterConditions(tenantId, query.filter), after))
+        .orderBy(orderBy)
+        .limit(limit)
+        .offset(offset),
+    );
   }
 
   async function summarize(tenantId: string, filter: TicketFilter): Promise<TicketSummary> {
