@@ -243,6 +243,7 @@ describe('bad input', () => {
     const unknown = subscribeEvents(vs.ws, 'abc', '00000000-0000-4000-8000-000000000000');
     await unknown.done;
     expect(unknown.errors[0]?.message).toMatch(/no turn 00000000-0000-4000-8000-000000000000 in session abc/);
+    expect(unknown.errors[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });
 

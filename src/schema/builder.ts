@@ -5,7 +5,6 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ZodPlugin from '@pothos/plugin-zod';
 import { GraphQLError } from 'graphql';
 import type { GraphQLContext } from '../server/context';
-import { UserInputError } from '../errors';
 
 /** Data every connection resolver hands to the shared connection fields (totalCount, voiceSummary, metadata). */
 export interface ConnectionExtras {
@@ -55,16 +54,6 @@ export const builder = new SchemaBuilder<{
     },
   },
 });
-
-/** Turns errors a user can act on into BAD_USER_INPUT GraphQL errors; anything else stays internal (masked). */
-export function toGraphQLError(error: unknown): unknown {
-  if (error instanceof UserInputError) {
-    return new GraphQLError(error.message, {
-      extensions: { code: 'BAD_USER_INPUT', ...(error.argument ? { argument: error.argument } : {}) },
-    });
-  }
-  return error;
-}
 
 export type BuilderTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 

@@ -7,7 +7,7 @@ import { AUDIO_FORMATS, MAX_AUDIO_BYTES, base64DecodedLength, formatBytes } from
 import type { VoiceErrorCode } from '../voice/errors';
 import type { VoiceEvent as VoiceEventShape } from '../voice/events';
 import type { TurnRecord, TurnStatus, VoiceService } from '../voice/service';
-import { builder, toGraphQLError } from './builder';
+import { builder } from './builder';
 
 // This file owns the Mutation and Subscription roots (no other type file defines operations on them yet).
 builder.mutationType({});
@@ -193,28 +193,24 @@ builder.mutationField('voiceTurn', (t) =>
     args: { input: t.arg({ type: VoiceTurnInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const voice = voiceOf(ctx);
-      try {
-        const started = await voice.startTurn(ctx.tenantId, {
-          sessionId: input.sessionId != null ? String(input.sessionId) : null,
-          text: input.text,
-          audio: input.audio,
-          audioFormat: input.audioFormat,
-          voice: input.voice,
-        });
-        return {
-          ...started,
-          status: started.status as TurnStatus,
-          inputKind: input.text != null ? 'TEXT' : 'AUDIO',
-          transcript: null,
-          responseText: null,
-          errorCode: null,
-          errorMessage: null,
-          timings: null,
-          finishedAt: null,
-        } satisfies TurnRecord;
-      } catch (error) {
-        throw toGraphQLError(error);
-      }
+      const started = await voice.startTurn(ctx.tenantId, {
+        sessionId: input.sessionId != null ? String(input.sessionId) : null,
+        text: input.text,
+        audio: input.audio,
+        audioFormat: input.audioFormat,
+        voice: input.voice,
+      });
+      return {
+        ...started,
+        status: started.status as TurnStatus,
+        inputKind: input.text != null ? 'TEXT' : 'AUDIO',
+        transcript: null,
+        responseText: null,
+        errorCode: null,
+        errorMessage: null,
+        timings: null,
+        finishedAt: null,
+      } satisfies TurnRecord;
     },
   }),
 );
@@ -229,11 +225,7 @@ builder.subscriptionField('voiceEvents', (t) =>
       turnId: t.arg.id({ validate: { schema: z.string().regex(TURN_ID, 'must be the id of a turn returned by voiceTurn') } }),
     },
     subscribe: async (_root, args, ctx) => {
-      try {
-        return await voiceOf(ctx).events(ctx.tenantId, String(args.sessionId), args.turnId != null ? String(args.turnId) : null);
-      } catch (error) {
-        throw toGraphQLError(error);
-      }
+      return await voiceOf(ctx).events(ctx.tenantId, String(args.sessionId), args.turnId != null ? String(args.turnId) : null);
     },
     resolve: (event: VoiceEventShape) => event,
   }),
