@@ -48,6 +48,8 @@ describe(`argument bounds (${databaseKind})`, () => {
     ['lastDays 3651', summary, { lastDays: 3651 }, 'lastDays', /between 1 and 3650/],
     ['lastDays with from', summary, { lastDays: 7, from: '2026-01-01' }, 'lastDays', /cannot be combined with from or to/],
     ['from after to', summary, { from: '2026-05-01', to: '2026-04-01' }, 'from', /must be on or before to/],
+    ['an empty metric name', 'query($m: String!) { metricSummary(metric: $m) { average } }', { m: '' }, 'metric', /1 to 100 characters/],
+    ['a 101-character metric filter', metrics, { filter: { metric: 'm'.repeat(101) } }, 'filter.metric', /1 to 100 characters/],
     ['a negative customerId filter', tickets, { filter: { customerId: -3 } }, 'filter.customerId', /positive customer number/],
   ])('rejects %s', async (_name, query, variables, argument, rule) => {
     await expectBadInput(query, variables, argument, rule);

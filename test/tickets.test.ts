@@ -142,6 +142,15 @@ describe(`Query.tickets (${databaseKind})`, () => {
     });
   }
 
+  it('reads a DateTime without an offset as UTC', async () => {
+    const count = async (createdAfter: string) =>
+      (await server.query('query($f: TicketFilter) { tickets(filter: $f) { totalCount } }', { f: { createdAfter } })).data.tickets.totalCount;
+    const utc = await count('2026-11-01T13:45:10.500Z');
+    expect(utc).toBe(expected({ createdAfter: '2026-11-01T13:45:10.500Z' }).length);
+    expect(await count('2026-11-01T13:45:10.500')).toBe(utc);
+    expect(await count('2026-11-01T15:45:10.500+02:00')).toBe(utc);
+  });
+
   it('counts the whole filtered set, not the page (the prototype bug), and says so', async () => {
     const truth = expected({ status: 'OPEN' });
     const high = truth.filter((t) => t.priority === 'high').length;

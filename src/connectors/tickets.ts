@@ -3,7 +3,7 @@ import { type SQL, and, eq, gte, ilike, inArray, lt, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { tickets } from '../db/schema';
 import { countWindow, windowedCountQuery } from './counts';
-import { type OrderKey, encodeCursor, fetchPage, likePattern, orderByKey, pageOffset, sourceFreshness, toPage } from './paging';
+import { type OrderKey, encodeCursor, fetchPage, likePattern, orderByKey, sourceFreshness, toPage } from './paging';
 import type { Connector, ListQuery, Page } from './types';
 
 export const TICKET_STATUSES = ['open', 'closed'] as const;
@@ -194,7 +194,6 @@ export function createTicketsConnector({ database }: { database: Database }): Ti
       }
       return pages;
     }
-    pageOffset(query.page);
     const order = orderKeys[query.order];
     const conditions = filterConditions(tenantId, { ...query.filter, customerId: null });
     conditions.push(inArray(tickets.customerId, [...customerIds]));

@@ -1,5 +1,4 @@
 // The one small interface every data source implements, plus the paging and cursor rules they share.
-import type { Database } from '../db/client';
 
 export type Source = 'customers' | 'tickets' | 'metrics';
 
@@ -37,8 +36,4 @@ export interface Connector<TItem, TFilter, TOrder, TSummary> {
   summarize(tenantId: string, filter: TFilter): Promise<TSummary>;
   /** When this source's data last changed (import or write), or null when it never held data. */
   freshness(tenantId: string): Promise<Date | null>;
-}
-
-export interface ConnectorDeps {
-  database: Database;
 }

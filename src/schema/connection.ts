@@ -84,7 +84,6 @@ export interface ConnectionSpec<TSummary> {
   total: (summary: TSummary) => number;
   speak: (summary: TSummary) => string;
   freshness: () => Promise<Date | null>;
-  now?: () => Date;
 }
 
 /** A connection value: the page now, the aggregates and metadata only when a client asks for them. */
@@ -102,7 +101,7 @@ export function connectionResult<T, TSummary>(page: Page<T>, spec: ConnectionSpe
       page: page.page,
       totalPages: totalPages(total, page.first),
       dataType,
-      dataFreshness: dataFreshness(freshAsOf, (spec.now ?? (() => new Date()))()),
+      dataFreshness: dataFreshness(freshAsOf, new Date()),
       freshAsOf,
       voiceHint: voiceHint({ total, returned, offset, hasNextPage: page.hasNextPage, noun: spec.noun }),
       queryContext: queryContext(returned, total, spec.noun, spec.filter),
