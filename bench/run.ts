@@ -1,7 +1,6 @@
 // `npm run bench [-- --quick] [-- --sizes 50,100000] [-- --keep]`: query throughput and latency against the
 // raw-SQL floor, cost versus data size, the voice pipeline and concurrent subscribers. Writes
 // bench/results/<date>.json and bench/results/latest.md. See bench/README.md for each method.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -10,7 +9,7 @@ import { type FloorResult, captureStatements, openBenchDatabase, runFloor } from
 import { type LoadResult, runLoad } from './load';
 import { type Operation, dig, operations, requestBody } from './operations';
 import { renderMarkdown } from './report';
-import { profileFlags } from './stats';
+import { type ServerProcess, spawnBenchServer } from './server-process';
 import { type SubscriberResult, runSubscriberBench } from './subscribers';
 import { type VoiceResult, runVoiceBench } from './voice';
 
@@ -78,40 +77,8 @@ export interface BenchResults {
   subscribers: SubscriberResult[] | { skipped: string };
 }
 
-interface ServerProcess {
-  url: string;
-  child: ChildProcess;
-  stats(): Promise<{ cache: { hits: number; misses: number } | null; rss: number; cpuMicros: number }>;
-  stop(): Promise<void>;
-}
-
 function startServer(bench: BenchDatabase, cache: boolean): Promise<ServerProcess> {
-  const args = [...profileFlags(), '--import', 'tsx', 'bench/server.ts', ...(bench.url ? ['--url', bench.url] : ['--data-dir', bench.dataDir!]), ...(cache ? ['--cache'] : [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.on('exit', (code) => reject(new Error(`bench server exited ${code}`)));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = out.match(/READY (\S+)/);
-      if (!match) return;
-      child.removeAllListeners('exit');
-      resolve({
-        url: match[1],
-        child,
-        stats: () =>
-          new Promise((ok) => {
-            child.once('message', (m) => ok(m as never));
-            child.send('stats');
-          }),
-        stop: () =>
-          new Promise((done) => {
-            child.once('exit', () => done());
-            child.kill('SIGTERM');
-          }),
-      });
-    });
-  });
+  return spawnBenchServer([...(bench.url ? ['--url', bench.url] : ['--data-dir', bench.dataDir!]), ...(cache ? ['--cache'] : [])]);
 }
 
 async function databaseVersion(): Promise<string> {

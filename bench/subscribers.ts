@@ -1,11 +1,11 @@
 // Concurrent subscribers: N graphql-ws clients (in this process) each hold Subscription.voiceEvents on one session
 // of a server process running the voice service over fake providers; a turn is started and every client times each
 // of its events from the event's own `at` (server clock, same machine) to arrival. Server RSS via IPC.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { type BenchDatabase, prepareDatabase, size } from './dataset';
-import { type LatencyStats, profileFlags, summarize } from './stats';
+import { type ServerProcess, spawnBenchServer } from './server-process';
+import { type LatencyStats, summarize } from './stats';
 
 export interface SubscriberResult {
   subscribers: number;
@@ -26,47 +26,6 @@ export interface SubscriberResult {
 const SUBSCRIPTION = 'subscription Events($s: ID!) { voiceEvents(sessionId: $s) { __typename turnId seq at } }';
 const TURN = 'mutation Turn($input: VoiceTurnInput!) { voiceTurn(input: $input) { id sessionId status } }';
 
-interface Server {
-  url: string;
-  child: ChildProcess;
-  rss(): Promise<number>;
-  cpuMicros(): Promise<number>;
-  stop(): Promise<void>;
-}
-
-function startVoiceServer(args: string[]): Promise<Server> {
-  const child = spawn(process.execPath, [...profileFlags(), '--import', 'tsx', 'bench/server.ts', '--voice', ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.on('exit', (code) => reject(new Error(`voice bench server exited ${code}`)));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = out.match(/READY (\S+)/);
-      if (!match) return;
-      child.removeAllListeners('exit');
-      resolve({
-        url: match[1],
-        child,
-        rss: () =>
-          new Promise((ok) => {
-            child.once('message', (m) => ok((m as { rss: number }).rss));
-            child.send('stats');
-          }),
-        cpuMicros: () =>
-          new Promise((ok) => {
-            child.once('message', (m) => ok((m as { cpuMicros: number }).cpuMicros));
-            child.send('stats');
-          }),
-        stop: () =>
-          new Promise((done) => {
-            child.once('exit', () => done());
-            child.kill('SIGTERM');
-          }),
-      });
-    });
-  });
-}
-
 async function startTurn(url: string, sessionId: string | null): Promise<{ id: string; sessionId: string }> {
   const response = await fetch(url, {
     method: 'POST',
@@ -80,8 +39,8 @@ async function startTurn(url: string, sessionId: string | null): Promise<{ id: s
 
 type Event = { __typename: string; turnId: string; seq: number; at: string };
 
-async function measure(server: Server, count: number, log: (line: string) => void): Promise<SubscriberResult> {
-  const rssIdle = await server.rss();
+async function measure(server: ServerProcess, count: number, log: (line: string) => void): Promise<SubscriberResult> {
+  const rssIdle = (await server.stats()).rss;
   // A first turn creates the session; every subscriber's replay of it doubles as "my subscription is live".
   const first = await startTurn(server.url, null);
   const wsUrl = server.url.replace(/^http/, 'ws');
@@ -124,16 +83,16 @@ async function measure(server: Server, count: number, log: (line: string) => voi
   }
   const connectSeconds = (performance.now() - t0) / 1000;
   log(`subscribers ${count}: all subscribed in ${connectSeconds.toFixed(1)} s`);
-  const rssSubscribed = await server.rss();
-  const cpuBefore = await server.cpuMicros();
+  const rssSubscribed = (await server.stats()).rss;
+  const cpuBefore = (await server.stats()).cpuMicros;
   const allDone = Promise.all(clients.map((_, i) => new Promise<void>((resolve) => lastTurnDone.set(i, resolve))));
   const turn = await startTurn(server.url, first.sessionId);
   measuredTurn = turn.id;
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 60_000).unref());
   const outcome = await Promise.race([allDone, timeout]);
   if (outcome === 'timeout') log(`subscribers ${count}: not every client got the whole turn within 60 s`);
-  const cpuAfter = await server.cpuMicros();
-  const rss = await server.rss();
+  const cpuAfter = (await server.stats()).cpuMicros;
+  const rss = (await server.stats()).rss;
   const latencies = received.flatMap((events) => events.filter((e) => e.turnId === turn.id).map((e) => e.ms));
   const perClient = received.map((events) => events.filter((e) => e.turnId === turn.id).length);
   const eventsPerTurn = Math.max(...perClient);
@@ -163,7 +122,7 @@ export async function runSubscriberBench(options: {
   try {
     for (const count of options.counts) {
       // A fresh server per count, so its memory figure holds only these subscribers.
-      const server = await startVoiceServer(bench.url ? ['--url', bench.url] : ['--data-dir', bench.dataDir!]);
+      const server = await spawnBenchServer(['--voice', ...(bench.url ? ['--url', bench.url] : ['--data-dir', bench.dataDir!])]);
       try {
         const result = await measure(server, count, options.log);
         options.log(`subscribers ${count}: rss ${result.rssMiB.toFixed(0)} MiB, delivery p50 ${result.delivery.p50} ms p99 ${result.delivery.p99} ms`);

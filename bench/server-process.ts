@@ -1,0 +1,48 @@
+// Starts bench/server.ts in its own process (so load generator and server don't share an event loop) and talks to it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { profileFlags } from './stats';
+
+export interface ServerStats {
+  cache: { hits: number; misses: number } | null;
+  rss: number;
+  cpuMicros: number;
+}
+
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  /** Resident memory, CPU time so far and cache counters, asked over the IPC channel. */
+  stats(): Promise<ServerStats>;
+  stop(): Promise<void>;
+}
+
+/** Spawns the bench server with these arguments and resolves once it prints READY <url>. */
+export function spawnBenchServer(args: string[]): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...profileFlags(), '--import', 'tsx', 'bench/server.ts', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.on('exit', (code) => reject(new Error(`bench server (${args.join(' ')}) exited ${code}`)));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = out.match(/READY (\S+)/);
+      if (!match) return;
+      child.removeAllListeners('exit');
+      resolve({
+        url: match[1],
+        child,
+        stats: () =>
+          new Promise((ok) => {
+            child.once('message', (m) => ok(m as ServerStats));
+            child.send('stats');
+          }),
+        stop: () =>
+          new Promise((done) => {
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      });
+    });
+  });
+}
