@@ -4,16 +4,14 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
-import type { ExecutionArgs } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
 import { type Plugin, createYoga } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
 import type { Database } from '../db/client';
 import type { ResponseCache } from './cache';
 import { createSchema } from '../schema';
 import type { AppServices, GraphQLContext } from './context';
 import { maskUnexpectedErrors } from './errors';
 import { EXAMPLE_QUERY } from './example-query';
+import { createGraphQLWebSocket } from './ws';
 
 export interface AppOptions {
   services: AppServices;
@@ -96,39 +94,7 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
   });
 
   // graphql-ws shares yoga's envelop (schema, plugins, context, validation) on the same port and path.
-  const wsServer = new WebSocketServer({ server, path: '/graphql' });
-  const wsCleanup = useServer(
-    {
-      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => never }).execute(args),
-      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => never }).subscribe(args),
-      onSubscribe: async (ctx, _id, params) => {
-        const { schema: envelopedSchema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params,
-        });
-        let document;
-        try {
-          document = parse(params.query);
-        } catch (error) {
-          return [error as import('graphql').GraphQLError];
-        }
-        const args: ExecutionArgs = {
-          schema: envelopedSchema,
-          operationName: params.operationName,
-          document,
-          variableValues: params.variables,
-          contextValue: await contextFactory(contextFor(ctx.extra.request.headers['x-request-id'] as string | undefined)),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
-        return args;
-      },
-    },
-    wsServer,
-  );
+  const graphqlWs = createGraphQLWebSocket({ server, path: '/graphql', yoga, contextFor, log });
 
   let url = '';
   return {
@@ -145,8 +111,7 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
         });
       }),
     stop: async () => {
-      await wsCleanup.dispose();
-      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+      await graphqlWs.dispose();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -1,0 +1,135 @@
+// graphql-ws on the HTTP server's port and path: graphql-ws's protocol core (makeServer) over `ws`, running every
+// operation through yoga's envelop (same schema, plugins, context and validation as HTTP). The socket glue is ours
+// rather than graphql-ws/use/ws so that a send costs no promise and no write callback unless the socket is backed up.
+import type { IncomingMessage, Server } from 'node:http';
+import type { ExecutionArgs, GraphQLError } from 'graphql';
+import { CloseCode, type ConnectionInitMessage, DEPRECATED_GRAPHQL_WS_PROTOCOL, type ServerOptions, handleProtocols, makeServer } from 'graphql-ws';
+import type { YogaServerInstance } from 'graphql-yoga';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { GraphQLContext } from './context';
+import type { Logger } from './logger';
+
+export interface GraphQLWebSocketOptions {
+  server: Server;
+  path: string;
+  yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+  /** The app's context for one operation (tenant, services, request id). */
+  contextFor: (requestId?: string | null) => GraphQLContext;
+  log: Logger;
+  /** Ping every this many ms and drop a socket that has not answered by the next ping (graphql-ws's default 12 s). */
+  keepAliveMs?: number;
+}
+
+export interface GraphQLWebSocket {
+  /** Closes every socket ("Going away") and the WebSocket server. */
+  dispose(): Promise<void>;
+}
+
+/** Above this many bytes queued on a socket, graphql-ws waits for the write to finish before sending that socket more. */
+const BACKPRESSURE_BYTES = 64 * 1024;
+
+interface SocketExtra {
+  socket: WebSocket;
+  request: IncomingMessage;
+}
+
+/** The enveloped execute/subscribe of one operation travel in rootValue from onSubscribe to the execute/subscribe hooks. */
+interface EnvelopedRoot {
+  execute: (args: ExecutionArgs) => OperationResult;
+  subscribe: (args: ExecutionArgs) => OperationResult;
+}
+type OperationResult = ReturnType<NonNullable<ServerOptions['execute']>>;
+
+export function createGraphQLWebSocket({ server, path, yoga, contextFor, log, keepAliveMs = 12_000 }: GraphQLWebSocketOptions): GraphQLWebSocket {
+  const wsServer = new WebSocketServer({ server, path, handleProtocols });
+
+  const protocol = makeServer<ConnectionInitMessage['payload'], SocketExtra>({
+    execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
+    subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
+    onSubscribe: async (ctx, _id, params) => {
+      const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+        ...ctx,
+        req: ctx.extra.request,
+        socket: ctx.extra.socket,
+        params,
+      });
+      let document;
+      try {
+        document = parse(params.query);
+      } catch (error) {
+        return [error as GraphQLError];
+      }
+      const args: ExecutionArgs = {
+        schema,
+        operationName: params.operationName,
+        document,
+        variableValues: params.variables,
+        contextValue: await contextFactory(contextFor(ctx.extra.request.headers['x-request-id'] as string | undefined)),
+        rootValue: { execute, subscribe } as EnvelopedRoot,
+      };
+      const errors = validate(args.schema, args.document);
+      if (errors.length) return errors;
+      return args;
+    },
+  });
+
+  const closeOnError = (socket: WebSocket, what: string, error: unknown) => {
+    log.error(`graphql-ws: ${what}`, { error: (error as Error)?.message ?? String(error) });
+    socket.close(CloseCode.InternalServerError, 'Internal server error');
+  };
+
+  wsServer.on('error', (error) => log.error('graphql-ws: WebSocket server error', { error: error.message }));
+  wsServer.on('connection', (socket, request) => {
+    socket.once('error', (error) => closeOnError(socket, 'socket error', error));
+
+    let pongWait: NodeJS.Timeout | null = null;
+    const ping =
+      keepAliveMs > 0
+        ? setInterval(() => {
+            if (socket.readyState !== socket.OPEN) return;
+            pongWait = setTimeout(() => socket.terminate(), keepAliveMs);
+            socket.once('pong', () => {
+              if (pongWait) clearTimeout(pongWait);
+              pongWait = null;
+            });
+            socket.ping();
+          }, keepAliveMs)
+        : null;
+
+    const closed = protocol.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) => {
+          if (socket.readyState !== socket.OPEN) return;
+          // The usual case: queue the frame and go on; write errors surface as the socket's 'error' event.
+          if (socket.bufferedAmount < BACKPRESSURE_BYTES) return socket.send(data);
+          // A slow reader: this subscription waits (its events stay in the log) instead of piling up in memory.
+          return new Promise<void>((resolve, reject) => socket.send(data, (error) => (error ? reject(error) : resolve())));
+        },
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (handle) =>
+          socket.on('message', (data) => {
+            handle(String(data)).catch((error: unknown) => closeOnError(socket, 'message handling failed', error));
+          }),
+      },
+      { socket, request },
+    );
+
+    socket.once('close', (code, reason) => {
+      if (pongWait) clearTimeout(pongWait);
+      if (ping) clearInterval(ping);
+      if (code === CloseCode.SubprotocolNotAcceptable && socket.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL) {
+        log.warn('graphql-ws: a client used the deprecated subscriptions-transport-ws protocol; use graphql-transport-ws');
+      }
+      closed(code, String(reason)).catch((error: unknown) => log.error('graphql-ws: close handling failed', { error: (error as Error).message }));
+    });
+  });
+
+  return {
+    async dispose() {
+      for (const client of wsServer.clients) client.close(1001, 'Going away');
+      wsServer.removeAllListeners();
+      await new Promise<void>((resolve, reject) => wsServer.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
