@@ -3,6 +3,7 @@
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import type { GraphQLContext } from '../server/context';
+import { SHARED_EVENT_RESULTS } from '../server/shared-subscriptions';
 import { AUDIO_FORMATS, MAX_AUDIO_BYTES, base64DecodedLength, formatBytes } from '../voice/audio';
 import type { VoiceErrorCode } from '../voice/errors';
 import type { VoiceEvent as VoiceEventShape } from '../voice/events';
@@ -228,6 +229,9 @@ builder.subscriptionField('voiceEvents', (t) =>
       return await voiceOf(ctx).events(ctx.tenantId, String(args.sessionId), args.turnId != null ? String(args.turnId) : null);
     },
     resolve: (event: VoiceEventShape) => event,
+    // Events are immutable objects shared by every subscriber and their fields read nothing but the event, so one
+    // execution per event serves every subscriber with the same operation (src/server/shared-subscriptions.ts).
+    extensions: { [SHARED_EVENT_RESULTS]: true },
   }),
 );
 

@@ -64,9 +64,12 @@ export function createGraphQLWebSocket({ server, path, yoga, contextFor, log, ke
         operationName: params.operationName,
         document,
         variableValues: params.variables,
-        contextValue: await contextFactory(contextFor(ctx.extra.request.headers['x-request-id'] as string | undefined)),
+        contextValue: await contextFactory(),
         rootValue: { execute, subscribe } as EnvelopedRoot,
       };
+      // yoga's context option takes the request id from a fetch Request, which a socket has not: take it from the
+      // upgrade request's header, as HTTP does (error messages and logs name it).
+      (args.contextValue as GraphQLContext).requestId = contextFor(ctx.extra.request.headers['x-request-id'] as string | undefined).requestId;
       const errors = validate(args.schema, args.document);
       if (errors.length) return errors;
       return args;
