@@ -6,11 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { type Plugin, createYoga } from 'graphql-yoga';
 import type { Database } from '../db/client';
-import { bufferedHeaders, readBody, requestUrl, sendResponse } from './buffered';
 import type { ResponseCache } from './cache';
 import { createSchema } from '../schema';
 import type { AppServices, GraphQLContext } from './context';
-import { createDirectExecution, hasOnlyEnvelopHooks } from './direct';
 import { maskUnexpectedErrors } from './errors';
 import { EXAMPLE_QUERY } from './example-query';
 import { shareSubscriptionResults } from './shared-subscriptions';
@@ -81,21 +79,12 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
     return false;
   }
 
-  // Ordinary queries skip yoga's Fetch-API emulation (direct.ts) unless a plugin needs yoga's HTTP hooks.
-  const direct = plugins.every(hasOnlyEnvelopHooks) ? createDirectExecution({ yoga, endpoint: '/graphql' }) : null;
-  const answer = direct ?? yoga;
-  async function answerDirectly(req: IncomingMessage, res: ServerResponse, via: NonNullable<typeof direct>) {
-    const body = await readBody(req);
-    await sendResponse(res, await via.fetch(requestUrl(req), { method: 'POST', headers: bufferedHeaders(req.headers), body }, { req, res }));
-  }
-
   const server = createServer((req, res) => {
     health(req, res)
       .then((handled) => {
         if (handled) return undefined;
         // The cache key's tenant must be the one contextFor gives the resolvers.
-        if (responseCache) return responseCache.handle(req, res, services.tenantId, answer, () => yoga.handle(req, res));
-        if (direct?.accepts(req)) return answerDirectly(req, res, direct);
+        if (responseCache) return responseCache.handle(req, res, services.tenantId, yoga, () => yoga.handle(req, res));
         return yoga.handle(req, res);
       })
       .catch((error) => {
