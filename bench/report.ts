@@ -94,12 +94,12 @@ export function renderMarkdown(r: BenchResults): string {
     out.push(
       '## Concurrent subscribers (graphql-ws, one server process, one voice turn delivered to all)',
       '',
-      '| subscribers | connect s | server RSS idle MiB | RSS subscribed MiB | RSS after delivery MiB | server CPU µs per delivery | events per client | deliveries (missing) | delivery p50 ms | delivery p99 ms |',
-      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      '| subscribers | connect s | server RSS idle MiB | RSS subscribed MiB | RSS after delivery MiB | server CPU µs per delivery | client CPU µs per delivery | events per client | deliveries (missing) | delivery p50 ms | delivery p99 ms |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
     for (const s of r.subscribers) {
       out.push(
-        `| ${n0(s.subscribers)} | ${s.connectSeconds.toFixed(1)} | ${n0(s.rssIdleMiB)} | ${s.rssSubscribedMiB === undefined ? 'n/a' : n0(s.rssSubscribedMiB)} | ${n0(s.rssMiB)} | ${s.serverCpuMicrosPerDelivery === undefined ? 'n/a' : n0(s.serverCpuMicrosPerDelivery)} | ${s.events} | ${n0(s.deliveries)} (${n0(s.missing)}) | ${ms(s.delivery.p50)} | ${ms(s.delivery.p99)} |`,
+        `| ${n0(s.subscribers)} | ${s.connectSeconds.toFixed(1)} | ${n0(s.rssIdleMiB)} | ${s.rssSubscribedMiB === undefined ? 'n/a' : n0(s.rssSubscribedMiB)} | ${n0(s.rssMiB)} | ${s.serverCpuMicrosPerDelivery === undefined ? 'n/a' : n0(s.serverCpuMicrosPerDelivery)} | ${s.clientCpuMicrosPerDelivery === undefined ? 'n/a' : n0(s.clientCpuMicrosPerDelivery)} | ${s.events} | ${n0(s.deliveries)} (${n0(s.missing)}) | ${ms(s.delivery.p50)} | ${ms(s.delivery.p99)} |`,
       );
     }
     out.push('');

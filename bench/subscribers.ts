@@ -1,11 +1,12 @@
-// Concurrent subscribers: N graphql-ws clients (in this process) each hold Subscription.voiceEvents on one session
-// of a server process running the voice service over fake providers; a turn is started and every client times each
-// of its events from the event's own `at` (server clock, same machine) to arrival. Server RSS via IPC.
-import { type Client, createClient } from 'graphql-ws';
-import WebSocket from 'ws';
+// Concurrent subscribers: N graphql-ws subscriptions (plain `ws` sockets speaking graphql-transport-ws, in a client
+// process of their own: subscriber-clients.ts) each hold Subscription.voiceEvents on one session of a server process
+// running the voice service over fake providers; a turn is started and every client times each of its events from
+// the event's own `at` (server clock, same machine) to arrival. Server RSS and CPU via IPC.
+import { type ChildProcess, fork } from 'node:child_process';
 import { type BenchDatabase, prepareDatabase, size } from './dataset';
 import { type ServerProcess, spawnBenchServer } from './server-process';
 import { type LatencyStats, summarize } from './stats';
+import type { ClientCommand, ClientReport } from './subscriber-clients';
 
 export interface SubscriberResult {
   subscribers: number;
@@ -17,13 +18,14 @@ export interface SubscriberResult {
   rssMiB: number;
   /** Server CPU time spent during the measured turn, per delivered event. */
   serverCpuMicrosPerDelivery: number;
+  /** The client process's CPU time during the measured turn, per delivered event (it shares the cores). */
+  clientCpuMicrosPerDelivery?: number;
   events: number;
   deliveries: number;
   missing: number;
   delivery: LatencyStats;
 }
 
-const SUBSCRIPTION = 'subscription Events($s: ID!) { voiceEvents(sessionId: $s) { __typename turnId seq at } }';
 const TURN = 'mutation Turn($input: VoiceTurnInput!) { voiceTurn(input: $input) { id sessionId status } }';
 
 async function startTurn(url: string, sessionId: string | null): Promise<{ id: string; sessionId: string }> {
@@ -37,78 +39,63 @@ async function startTurn(url: string, sessionId: string | null): Promise<{ id: s
   return body.data.voiceTurn;
 }
 
-type Event = { __typename: string; turnId: string; seq: number; at: string };
+/** The client process, and a way to send it a command and wait for the report of the given type. */
+function spawnClients(): { child: ChildProcess; ask<T extends ClientReport['type']>(command: ClientCommand, answer: T): Promise<Extract<ClientReport, { type: T }>> } {
+  const child = fork('bench/subscriber-clients.ts', [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return {
+    child,
+    ask: (command, answer) =>
+      new Promise((resolve, reject) => {
+        const onMessage = (report: ClientReport) => {
+          if (report.type === 'failed') {
+            child.off('message', onMessage);
+            reject(new Error(`subscriber clients: ${report.message}`));
+          } else if (report.type === answer) {
+            child.off('message', onMessage);
+            resolve(report as never);
+          }
+        };
+        child.on('message', onMessage);
+        child.send(command);
+      }),
+  };
+}
 
 async function measure(server: ServerProcess, count: number, log: (line: string) => void): Promise<SubscriberResult> {
   const rssIdle = (await server.stats()).rss;
   // A first turn creates the session; every subscriber's replay of it doubles as "my subscription is live".
   const first = await startTurn(server.url, null);
-  const wsUrl = server.url.replace(/^http/, 'ws');
-  const clients: Client[] = [];
-  const received: { turnId: string; ms: number }[][] = [];
-  const lastTurnDone = new Map<number, () => void>();
-  let measuredTurn = '';
-  const t0 = performance.now();
-  const BATCH = 200;
-  for (let start = 0; start < count; start += BATCH) {
-    const ready: Promise<void>[] = [];
-    for (let i = start; i < Math.min(count, start + BATCH); i++) {
-      const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
-      clients.push(client);
-      const mine: { turnId: string; ms: number }[] = [];
-      received.push(mine);
-      ready.push(
-        new Promise<void>((resolve, reject) => {
-          client.subscribe<{ voiceEvents: Event }>(
-            { query: SUBSCRIPTION, variables: { s: first.sessionId } },
-            {
-              next: ({ data, errors }) => {
-                if (errors) return reject(new Error(JSON.stringify(errors)));
-                const event = data!.voiceEvents;
-                if (event.turnId === first.id) {
-                  if (event.__typename === 'TurnCompletedEvent') resolve();
-                  return;
-                }
-                mine.push({ turnId: event.turnId, ms: Date.now() - Date.parse(event.at) });
-                if (event.turnId === measuredTurn && event.__typename === 'TurnCompletedEvent') lastTurnDone.get(i)?.();
-              },
-              error: reject,
-              complete: () => undefined,
-            },
-          );
-        }),
-      );
-    }
-    await Promise.all(ready);
+  const clients = spawnClients();
+  try {
+    const wsUrl = server.url.replace(/^http/, 'ws');
+    const { seconds: connectSeconds } = await clients.ask({ type: 'open', wsUrl, sessionId: first.sessionId, replayTurnId: first.id, count, batch: 200 }, 'subscribed');
+    log(`subscribers ${count}: all subscribed in ${connectSeconds.toFixed(1)} s`);
+    const rssSubscribed = (await server.stats()).rss;
+    await clients.ask({ type: 'arm' }, 'armed');
+    const cpuBefore = (await server.stats()).cpuMicros;
+    const turn = await startTurn(server.url, first.sessionId);
+    const measured = await clients.ask({ type: 'measure', turnId: turn.id, timeoutMs: 60_000 }, 'measured');
+    if (!measured.complete) log(`subscribers ${count}: not every client got the whole turn within 60 s`);
+    const cpuAfter = (await server.stats()).cpuMicros;
+    const rss = (await server.stats()).rss;
+    const { latencies, perClient } = measured;
+    const eventsPerTurn = Math.max(...perClient);
+    return {
+      subscribers: count,
+      connectSeconds,
+      rssIdleMiB: rssIdle / 2 ** 20,
+      rssSubscribedMiB: rssSubscribed / 2 ** 20,
+      rssMiB: rss / 2 ** 20,
+      serverCpuMicrosPerDelivery: (cpuAfter - cpuBefore) / Math.max(1, latencies.length),
+      clientCpuMicrosPerDelivery: measured.cpuMicros / Math.max(1, latencies.length),
+      events: eventsPerTurn,
+      deliveries: latencies.length,
+      missing: eventsPerTurn * count - latencies.length,
+      delivery: summarize(latencies),
+    };
+  } finally {
+    await clients.ask({ type: 'close' }, 'closed').catch(() => clients.child.kill());
   }
-  const connectSeconds = (performance.now() - t0) / 1000;
-  log(`subscribers ${count}: all subscribed in ${connectSeconds.toFixed(1)} s`);
-  const rssSubscribed = (await server.stats()).rss;
-  const cpuBefore = (await server.stats()).cpuMicros;
-  const allDone = Promise.all(clients.map((_, i) => new Promise<void>((resolve) => lastTurnDone.set(i, resolve))));
-  const turn = await startTurn(server.url, first.sessionId);
-  measuredTurn = turn.id;
-  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 60_000).unref());
-  const outcome = await Promise.race([allDone, timeout]);
-  if (outcome === 'timeout') log(`subscribers ${count}: not every client got the whole turn within 60 s`);
-  const cpuAfter = (await server.stats()).cpuMicros;
-  const rss = (await server.stats()).rss;
-  const latencies = received.flatMap((events) => events.filter((e) => e.turnId === turn.id).map((e) => e.ms));
-  const perClient = received.map((events) => events.filter((e) => e.turnId === turn.id).length);
-  const eventsPerTurn = Math.max(...perClient);
-  await Promise.all(clients.map((c) => c.dispose()));
-  return {
-    subscribers: count,
-    connectSeconds,
-    rssIdleMiB: rssIdle / 2 ** 20,
-    rssSubscribedMiB: rssSubscribed / 2 ** 20,
-    rssMiB: rss / 2 ** 20,
-    serverCpuMicrosPerDelivery: (cpuAfter - cpuBefore) / Math.max(1, latencies.length),
-    events: eventsPerTurn,
-    deliveries: latencies.length,
-    missing: eventsPerTurn * count - latencies.length,
-    delivery: summarize(latencies),
-  };
 }
 
 export async function runSubscriberBench(options: {
