@@ -33,12 +33,28 @@ export interface DatabaseOptions {
   onQuery?: (query: string, params: unknown[]) => void;
   /** postgres.js pool size. */
   maxConnections?: number;
+  /**
+   * Server-side prepared statements for every query (default true). drizzle sends its queries unnamed, which costs a
+   * Parse + Describe round trip and a fresh plan per execution; named statements are parsed once per connection.
+   * Turn off behind a pooler that cannot keep them (PgBouncer in transaction mode before 1.21).
+   */
+  preparedStatements?: boolean;
 }
 
 export const pgliteExtensions = { pg_trgm };
 
 export async function openPglite(dataDir?: string): Promise<PGlite> {
   return PGlite.create(dataDir ?? 'memory://', { extensions: pgliteExtensions });
+}
+
+/**
+ * The client drizzle talks to, with one change: `unsafe` (drizzle's only way of running a query) asks postgres.js to
+ * prepare the statement. postgres.js keeps one named statement per SQL text and connection, and our SQL texts are a
+ * bounded set (values always travel as parameters), so the statements stay few.
+ */
+function preparingClient(sql: postgres.Sql): postgres.Sql {
+  const unsafe: postgres.Sql['unsafe'] = (query, parameters, queryOptions) => sql.unsafe(query, parameters, { ...queryOptions, prepare: true });
+  return new Proxy(sql, { get: (target, property, receiver) => (property === 'unsafe' ? unsafe : Reflect.get(target, property, receiver)) });
 }
 
 export async function createDatabase(options: DatabaseOptions = {}): Promise<Database> {
@@ -49,7 +65,8 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
       onnotice: () => {},
       connection: { application_name: 'universal-data-connector' },
     });
-    const db = drizzlePostgres(sql, { schema, logger }) as unknown as Db;
+    const client = options.preparedStatements === false ? sql : preparingClient(sql);
+    const db = drizzlePostgres(client, { schema, logger }) as unknown as Db;
     return {
       db,
       kind: 'postgres',

@@ -6,9 +6,11 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { type Plugin, createYoga } from 'graphql-yoga';
 import type { Database } from '../db/client';
+import { bufferedHeaders, readBody, requestUrl, sendResponse } from './buffered';
 import type { ResponseCache } from './cache';
 import { createSchema } from '../schema';
 import type { AppServices, GraphQLContext } from './context';
+import { type DirectExecution, createDirectExecution, hasOnlyEnvelopHooks } from './direct';
 import { maskUnexpectedErrors } from './errors';
 import { EXAMPLE_QUERY } from './example-query';
 import { shareSubscriptionResults } from './shared-subscriptions';
@@ -31,6 +33,8 @@ export interface App {
   stop(): Promise<void>;
   server: Server;
   yoga: ReturnType<typeof createYoga<Record<string, unknown>, GraphQLContext>>;
+  /** Direct execution of ordinary requests (direct.ts); null when a plugin needs yoga's HTTP hooks. */
+  direct: DirectExecution | null;
 }
 
 export function buildApp({ services, database, port = 4000, host = '0.0.0.0', plugins = [], responseCache }: AppOptions): App {
@@ -79,12 +83,21 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
     return false;
   }
 
+  // Ordinary queries skip yoga's Fetch-API emulation (direct.ts) unless a plugin needs yoga's HTTP hooks.
+  const direct = plugins.every(hasOnlyEnvelopHooks) ? createDirectExecution({ yoga, endpoint: '/graphql' }) : null;
+  const answer = direct ?? yoga;
+  async function answerDirectly(req: IncomingMessage, res: ServerResponse, via: NonNullable<typeof direct>) {
+    const body = await readBody(req);
+    await sendResponse(res, await via.fetch(requestUrl(req), { method: 'POST', headers: bufferedHeaders(req.headers), body }, { req, res }));
+  }
+
   const server = createServer((req, res) => {
     health(req, res)
       .then((handled) => {
         if (handled) return undefined;
         // The cache key's tenant must be the one contextFor gives the resolvers.
-        if (responseCache) return responseCache.handle(req, res, services.tenantId, yoga, () => yoga.handle(req, res));
+        if (responseCache) return responseCache.handle(req, res, services.tenantId, answer, () => yoga.handle(req, res));
+        if (direct?.accepts(req)) return answerDirectly(req, res, direct);
         return yoga.handle(req, res);
       })
       .catch((error) => {
@@ -101,6 +114,7 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
   return {
     server,
     yoga,
+    direct,
     start: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { type DefinitionNode, Kind, type OperationDefinitionNode, type SelectionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Database } from '../db/client';
+import { bufferedHeaders, readBody, requestUrl, sendResponse } from './buffered';
 
 /** The root Query fields whose answers depend only on tenant data (data_changes) and the date. */
 const CACHEABLE_ROOT_FIELDS = new Set([
@@ -67,12 +68,12 @@ export interface ResponseCache {
   clear(): void;
 }
 
+/** What answers a buffered request: yoga.fetch, or direct execution (which falls back to it). */
 export interface YogaLike {
-  fetch(input: string, init: RequestInit, serverContext: Record<string, unknown>): Response | Promise<Response>;
+  fetch(input: string, init: { method: string; headers: Record<string, string>; body: string }, serverContext: Record<string | symbol, unknown>): Response | Promise<Response>;
 }
 
 const MARKER = Symbol.for('udc.responseCache');
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'te', 'trailer']);
 
 /**
  * Strict coalescing: a caller joins a read that starts after it arrived, never one already in flight, so a
@@ -98,15 +99,6 @@ function freshReader<T>(read: () => Promise<T>): () => Promise<T> {
       });
     return queued;
   };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 export function createResponseCache(options: ResponseCacheOptions): ResponseCache {
@@ -169,16 +161,11 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       return;
     }
     const body = await readBody(req);
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) {
-      // Hop-by-hop and length headers describe the original stream, not the buffered body handed to yoga.
-      if (value === undefined || HOP_BY_HOP.has(name)) continue;
-      headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-    }
-    const url = `http://${req.headers.host ?? 'localhost'}${req.url}`;
+    const headers = bufferedHeaders(req.headers);
+    const url = requestUrl(req);
     if (body.length > maxBodyBytes) {
       // Too large to be worth keeping as a key: answered without the cache.
-      await send(res, await yoga.fetch(url, { method: 'POST', headers, body }, {}));
+      await sendResponse(res, await yoga.fetch(url, { method: 'POST', headers, body }, {}));
       return;
     }
     // Origin is in the key because yoga's CORS headers answer it.
@@ -186,7 +173,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     // Without the versions nothing can be proven fresh: answer through yoga, keep nothing (it reports its own errors).
     const versions = await versionsOf(tenantId).catch(() => null);
     if (versions === null) {
-      await send(res, await yoga.fetch(url, { method: 'POST', headers, body }, {}));
+      await sendResponse(res, await yoga.fetch(url, { method: 'POST', headers, body }, {}));
       return;
     }
     const day = new Date(now()).toISOString().slice(0, 10);
@@ -214,12 +201,6 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
     }
     res.writeHead(response.status, responseHeaders);
-    res.end(text);
-  }
-
-  async function send(res: ServerResponse, response: Response) {
-    const text = await response.text();
-    res.writeHead(response.status, Object.fromEntries(response.headers));
     res.end(text);
   }
 

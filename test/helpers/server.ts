@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type Connectors, createConnectors } from '../../src/connectors';
 import { type GenerateOptions, generateDataset } from '../../src/db/generate';
 import { importDirectory } from '../../src/db/import';
-import { type App, buildApp } from '../../src/server/app';
+import { type App, type AppOptions, buildApp } from '../../src/server/app';
 import type { AppServices } from '../../src/server/context';
 import { createLogger } from '../../src/server/logger';
 import { type TestDatabase, createTestDatabase } from './database';
@@ -37,6 +37,8 @@ export interface TestServerOptions {
   /** Extra services (e.g. voice) layered over the defaults. */
   services?: (base: AppServices, database: TestDatabase) => Promise<Partial<AppServices>> | Partial<AppServices>;
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Extra yoga plugins for the app. */
+  plugins?: AppOptions['plugins'];
 }
 
 /** Generates a dataset into a temporary directory and returns its path. */
@@ -57,7 +59,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const log = createLogger(options.logLevel ?? (process.env.TEST_LOG_LEVEL as 'debug' | undefined) ?? 'silent');
   const base: AppServices = { connectors, log, tenantId: 'default' };
   const services = { ...base, ...(options.services ? await options.services(base, database) : {}) };
-  const app = buildApp({ services, database, port: 0, host: '127.0.0.1' });
+  const app = buildApp({ services, database, port: 0, host: '127.0.0.1', plugins: options.plugins });
   const url = await app.start();
   statements.length = 0;
   return {
