@@ -179,38 +179,42 @@ export function createEventLog(options: EventLogOptions = {}): EventLog {
       }
     }
 
+    /** The next step if there is one now; null when the reader has to wait for the log to grow. */
+    function step(): IteratorResult<VoiceEvent> | null {
+      if (finished || closed) return { done: true, value: undefined };
+      const e = nextEvent();
+      if (e === 'end') {
+        finished = true;
+        return { done: true, value: undefined };
+      }
+      return e ? { done: false, value: e } : null;
+    }
+
     function stop() {
       finished = true;
-      if (pending) {
-        s.wakers.delete(pending);
-        const p = pending;
-        pending = null;
-        p();
-      }
+      pending?.();
     }
 
     const iterator: Subscription = {
       [Symbol.asyncIterator]() {
         return iterator;
       },
-      async next(): Promise<IteratorResult<VoiceEvent>> {
-        for (;;) {
-          if (finished || closed) return { done: true, value: undefined };
-          const e = nextEvent();
-          if (e === 'end') {
-            finished = true;
-            return { done: true, value: undefined };
-          }
-          if (e) return { done: false, value: e };
-          await new Promise<void>((resolve) => {
-            pending = () => {
-              if (pending) s.wakers.delete(pending);
-              pending = null;
-              resolve();
-            };
-            s.wakers.add(pending);
-          });
-        }
+      // One promise per event and no re-checking loop: with thousands of readers of one session, every append wakes
+      // them all, so what a wake-up costs is paid once per subscriber per event.
+      next(): Promise<IteratorResult<VoiceEvent>> {
+        const now = step();
+        if (now) return Promise.resolve(now);
+        return new Promise((resolve) => {
+          const waker: Waker = () => {
+            const later = step();
+            if (!later) return; // woken by a turn that has no event yet: keep waiting
+            s.wakers.delete(waker);
+            pending = null;
+            resolve(later);
+          };
+          pending = waker;
+          s.wakers.add(waker);
+        });
       },
       async return() {
         stop();
