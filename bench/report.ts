@@ -97,10 +97,15 @@ export function renderMarkdown(r: BenchResults): string {
       '| subscribers | connect s | server RSS idle MiB | RSS subscribed MiB | RSS after delivery MiB | server CPU µs per delivery | client CPU µs per delivery | events per client | deliveries (missing) | delivery p50 ms | delivery p99 ms |',
       '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
-    for (const s of r.subscribers) {
+    type Row = Omit<Extract<BenchResults['subscribers'], unknown[]>[number], 'floor'>;
+    const row = (label: string, s: Row) =>
       out.push(
-        `| ${n0(s.subscribers)} | ${s.connectSeconds.toFixed(1)} | ${n0(s.rssIdleMiB)} | ${s.rssSubscribedMiB === undefined ? 'n/a' : n0(s.rssSubscribedMiB)} | ${n0(s.rssMiB)} | ${s.serverCpuMicrosPerDelivery === undefined ? 'n/a' : n0(s.serverCpuMicrosPerDelivery)} | ${s.clientCpuMicrosPerDelivery === undefined ? 'n/a' : n0(s.clientCpuMicrosPerDelivery)} | ${s.events} | ${n0(s.deliveries)} (${n0(s.missing)}) | ${ms(s.delivery.p50)} | ${ms(s.delivery.p99)} |`,
+        `| ${label} | ${s.connectSeconds.toFixed(1)} | ${n0(s.rssIdleMiB)} | ${s.rssSubscribedMiB === undefined ? 'n/a' : n0(s.rssSubscribedMiB)} | ${n0(s.rssMiB)} | ${s.serverCpuMicrosPerDelivery === undefined ? 'n/a' : n0(s.serverCpuMicrosPerDelivery)} | ${s.clientCpuMicrosPerDelivery === undefined ? 'n/a' : n0(s.clientCpuMicrosPerDelivery)} | ${s.events} | ${n0(s.deliveries)} (${n0(s.missing)}) | ${ms(s.delivery.p50)} | ${ms(s.delivery.p99)} |`,
       );
+    for (const s of r.subscribers) {
+      row(n0(s.subscribers), s);
+      // The same clients and fan-out against a bare ws server: what the sockets alone cost on this machine.
+      if (s.floor) row(`${n0(s.subscribers)} bare ws floor`, s.floor);
     }
     out.push('');
   }
@@ -137,7 +142,7 @@ export function renderMarkdown(r: BenchResults): string {
     const top = r.subscribers.reduce((a, b) => (b.subscribers > a.subscribers ? b : a));
     const ok = top.subscribers >= 10_000 ? top.rssMiB < 1024 && top.delivery.p99 < 100 && top.missing === 0 : null;
     out.push(
-      `- Subscribers: 10,000 on one process under 1 GiB with delivery p99 under 100 ms: ${verdict(ok)} (largest run: ${n0(top.subscribers)} subscribers, ${n0(top.rssMiB)} MiB, p99 ${ms(top.delivery.p99)} ms, ${n0(top.missing)} missing).`,
+      `- Subscribers: 10,000 on one process under 1 GiB with delivery p99 under 100 ms: ${verdict(ok)} (largest run: ${n0(top.subscribers)} subscribers, ${n0(top.rssMiB)} MiB, p99 ${ms(top.delivery.p99)} ms, ${n0(top.missing)} missing${top.floor ? `; the bare ws floor on the same clients: p99 ${ms(top.floor.delivery.p99)} ms` : ''}).`,
     );
   } else out.push('- Subscribers: NOT MEASURED.');
   out.push('');

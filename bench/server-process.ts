@@ -16,9 +16,9 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Spawns the bench server with these arguments and resolves once it prints READY <url>. */
-export function spawnBenchServer(args: string[]): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...profileFlags(), '--import', 'tsx', 'bench/server.ts', ...args], {
+/** Spawns the bench server (or another script that prints READY <url> and answers "stats") and resolves once ready. */
+export function spawnBenchServer(args: string[], script = 'bench/server.ts'): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...profileFlags(), '--import', 'tsx', script, ...args], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {

@@ -14,14 +14,17 @@ export type ClientCommand =
 export type ClientReport =
   | { type: 'subscribed'; seconds: number }
   | { type: 'armed' }
-  | { type: 'measured'; latencies: number[]; perClient: number[]; complete: boolean; cpuMicros: number }
+  | { type: 'measured'; latencies: number[]; perClient: number[]; complete: boolean; cpuMicros: number; shape: TurnShape }
   | { type: 'failed'; message: string }
   | { type: 'closed' };
+
+/** A turn's events as the first client saw them: type and offset from the turn's first event (the floor replays it). */
+export type TurnShape = { typename: string; offsetMs: number }[];
 
 interface Subscriber {
   socket: WebSocket;
   /** Arrival minus `at`, in ms, for each event after the replayed turn (recorded before the parent knows the new turn's id). */
-  arrivals: { turnId: string; ms: number }[];
+  arrivals: { turnId: string; ms: number; typename: string; at: number }[];
   liveTurnDone: boolean;
 }
 
@@ -59,7 +62,8 @@ function open(command: Extract<ClientCommand, { type: 'open' }>, index: number):
             if (event.__typename === 'TurnCompletedEvent') subscribed();
             return;
           }
-          me.arrivals.push({ turnId: event.turnId, ms: arrived - Date.parse(event.at) });
+          const at = Date.parse(event.at);
+          me.arrivals.push({ turnId: event.turnId, ms: arrived - at, typename: event.__typename, at });
           if (event.__typename === 'TurnCompletedEvent' && !me.liveTurnDone) {
             me.liveTurnDone = true;
             if (++liveTurnsDone === subscribers.length) onLiveTurnsDone?.();
@@ -98,8 +102,11 @@ process.on('message', async (command: ClientCommand) => {
         setTimeout(() => resolve(false), command.timeoutMs).unref();
       }));
     const cpu = process.cpuUsage(cpuAtArm);
-    const measured = subscribers.map((s) => s.arrivals.filter((a) => a.turnId === command.turnId).map((a) => a.ms));
-    send({ type: 'measured', latencies: measured.flat(), perClient: measured.map((m) => m.length), complete, cpuMicros: cpu.user + cpu.system });
+    const measured = subscribers.map((s) => s.arrivals.filter((a) => a.turnId === command.turnId));
+    const firstSeen = measured[0] ?? [];
+    const shape = firstSeen.map((a) => ({ typename: a.typename, offsetMs: a.at - firstSeen[0].at }));
+    const latencies = measured.flatMap((m) => m.map((a) => a.ms));
+    send({ type: 'measured', latencies, perClient: measured.map((m) => m.length), complete, cpuMicros: cpu.user + cpu.system, shape });
   } else if (command.type === 'close') {
     await Promise.all(
       subscribers.map(

@@ -6,7 +6,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { type BenchDatabase, prepareDatabase, size } from './dataset';
 import { type ServerProcess, spawnBenchServer } from './server-process';
 import { type LatencyStats, summarize } from './stats';
-import type { ClientCommand, ClientReport } from './subscriber-clients';
+import type { ClientCommand, ClientReport, TurnShape } from './subscriber-clients';
+import type { FloorTurn } from './ws-floor-server';
 
 export interface SubscriberResult {
   subscribers: number;
@@ -24,6 +25,8 @@ export interface SubscriberResult {
   deliveries: number;
   missing: number;
   delivery: LatencyStats;
+  /** The same clients and fan-out against a bare ws server (no GraphQL): what the sockets alone cost here. */
+  floor?: Omit<SubscriberResult, 'floor'>;
 }
 
 const TURN = 'mutation Turn($input: VoiceTurnInput!) { voiceTurn(input: $input) { id sessionId status } }';
@@ -61,10 +64,21 @@ function spawnClients(): { child: ChildProcess; ask<T extends ClientReport['type
   };
 }
 
-async function measure(server: ServerProcess, count: number, log: (line: string) => void): Promise<SubscriberResult> {
+/** What is being measured: the real server (turns through voiceTurn) or the bare ws floor (turns it is told to send). */
+interface Target {
+  server: ServerProcess;
+  /** Starts the turn every subscriber gets as a replay; resolves with its id and session. */
+  firstTurn(): Promise<{ id: string; sessionId: string }>;
+  /** Starts the measured turn; resolves with its id. */
+  nextTurn(sessionId: string): Promise<string>;
+}
+
+type Measured = Omit<SubscriberResult, 'floor'> & { shape: TurnShape };
+
+async function measure({ server, firstTurn, nextTurn }: Target, count: number, log: (line: string) => void): Promise<Measured> {
   const rssIdle = (await server.stats()).rss;
   // A first turn creates the session; every subscriber's replay of it doubles as "my subscription is live".
-  const first = await startTurn(server.url, null);
+  const first = await firstTurn();
   const clients = spawnClients();
   try {
     const wsUrl = server.url.replace(/^http/, 'ws');
@@ -73,8 +87,8 @@ async function measure(server: ServerProcess, count: number, log: (line: string)
     const rssSubscribed = (await server.stats()).rss;
     await clients.ask({ type: 'arm' }, 'armed');
     const cpuBefore = (await server.stats()).cpuMicros;
-    const turn = await startTurn(server.url, first.sessionId);
-    const measured = await clients.ask({ type: 'measure', turnId: turn.id, timeoutMs: 60_000 }, 'measured');
+    const turnId = await nextTurn(first.sessionId);
+    const measured = await clients.ask({ type: 'measure', turnId, timeoutMs: 60_000 }, 'measured');
     if (!measured.complete) log(`subscribers ${count}: not every client got the whole turn within 60 s`);
     const cpuAfter = (await server.stats()).cpuMicros;
     const rss = (await server.stats()).rss;
@@ -92,9 +106,36 @@ async function measure(server: ServerProcess, count: number, log: (line: string)
       deliveries: latencies.length,
       missing: eventsPerTurn * count - latencies.length,
       delivery: summarize(latencies),
+      shape: measured.shape,
     };
   } finally {
     await clients.ask({ type: 'close' }, 'closed').catch(() => clients.child.kill());
+  }
+}
+
+/** The bare ws floor: the same clients and frames, the measured turn's events at the same offsets, no GraphQL. */
+async function measureFloor(count: number, shape: TurnShape, log: (line: string) => void): Promise<Measured> {
+  const server = await spawnBenchServer([], 'bench/ws-floor-server.ts');
+  const turn = (turnId: string, events: TurnShape): FloorTurn => ({ type: 'turn', turnId, sessionId: 'floor', events });
+  try {
+    return await measure(
+      {
+        server,
+        firstTurn: async () => {
+          server.child.send(turn('floor-replayed', shape.map((e) => ({ ...e, offsetMs: 0 }))));
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          return { id: 'floor-replayed', sessionId: 'floor' };
+        },
+        nextTurn: async () => {
+          server.child.send(turn('floor-measured', shape));
+          return 'floor-measured';
+        },
+      },
+      count,
+      (line) => log(`floor: ${line}`),
+    );
+  } finally {
+    await server.stop();
   }
 }
 
@@ -110,13 +151,21 @@ export async function runSubscriberBench(options: {
     for (const count of options.counts) {
       // A fresh server per count, so its memory figure holds only these subscribers.
       const server = await spawnBenchServer(['--voice', ...(bench.url ? ['--url', bench.url] : ['--data-dir', bench.dataDir!])]);
+      let api: Measured;
       try {
-        const result = await measure(server, count, options.log);
-        options.log(`subscribers ${count}: rss ${result.rssMiB.toFixed(0)} MiB, delivery p50 ${result.delivery.p50} ms p99 ${result.delivery.p99} ms`);
-        results.push(result);
+        api = await measure(
+          { server, firstTurn: () => startTurn(server.url, null), nextTurn: async (sessionId) => (await startTurn(server.url, sessionId)).id },
+          count,
+          options.log,
+        );
       } finally {
         await server.stop();
       }
+      const { shape, ...result } = api;
+      options.log(`subscribers ${count}: rss ${result.rssMiB.toFixed(0)} MiB, delivery p50 ${result.delivery.p50} ms p99 ${result.delivery.p99} ms`);
+      const { shape: _, ...floor } = await measureFloor(count, shape, options.log);
+      options.log(`floor: subscribers ${count}: rss ${floor.rssMiB.toFixed(0)} MiB, delivery p50 ${floor.delivery.p50} ms p99 ${floor.delivery.p99} ms`);
+      results.push({ ...result, floor });
     }
   } finally {
     if (!options.database) await bench.drop();
