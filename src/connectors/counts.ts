@@ -38,22 +38,53 @@ export function countWindow(after?: Date | null, before?: Date | null): CountWin
   };
 }
 
+/** A placeholder, typed for PostgreSQL (values travel as text: ISO timestamps and YYYY-MM-DD days). */
+type Slot = SQL;
+
 export interface WindowedCountParts {
   /** Grouping columns, e.g. sql`status, priority`. */
   groupBy: SQL;
   /** Rollup rows (groupBy columns and n) for whole days; the day condition is appended by the caller's `days`. */
   rollup: (days: SQL) => SQL;
-  /** Base-table rows grouped by the same columns (with n = count(*)) for a timestamp range. */
-  direct: (range: { from?: Date; to?: Date }) => SQL;
+  /** Base-table rows grouped by the same columns (with n = count(*)) for a timestamp range [from, to). */
+  direct: (range: { from?: Slot; to?: Slot }) => SQL;
 }
 
-/** One statement summing the rollup's whole days and the base table's partial-day edges of a window. */
+/** The window's statement shape and its values for windowedCountQuery's placeholders (fromDay, toDay, from0, to0, …). */
+export function windowValues(window: CountWindow): { shape: string; values: Record<string, unknown> } {
+  const values: Record<string, unknown> = {};
+  let shape = 'r';
+  if (window.rollup) {
+    shape += `${window.rollup.fromDay ? 'f' : ''}${window.rollup.toDay ? 't' : ''}`;
+    if (window.rollup.fromDay) values.fromDay = window.rollup.fromDay;
+    if (window.rollup.toDay) values.toDay = window.rollup.toDay;
+  } else shape += '-';
+  window.direct.forEach((range, i) => {
+    shape += `d${range.from ? 'f' : ''}${range.to ? 't' : ''}`;
+    if (range.from) values[`from${i}`] = range.from.toISOString();
+    if (range.to) values[`to${i}`] = range.to.toISOString();
+  });
+  return { shape, values };
+}
+
+/** One statement summing the rollup's whole days and the base table's partial-day edges of a window (placeholders). */
 export function windowedCountQuery(window: CountWindow, parts: WindowedCountParts): SQL {
   const pieces: SQL[] = [];
   if (window.rollup) {
     const { fromDay, toDay } = window.rollup;
-    pieces.push(parts.rollup(sql`${fromDay ? sql`AND day >= ${fromDay}::date` : sql``} ${toDay ? sql`AND day < ${toDay}::date` : sql``}`));
+    pieces.push(
+      parts.rollup(
+        sql`${fromDay ? sql`AND day >= ${sql.placeholder('fromDay')}::date` : sql``} ${toDay ? sql`AND day < ${sql.placeholder('toDay')}::date` : sql``}`,
+      ),
+    );
   }
-  for (const range of window.direct) pieces.push(parts.direct(range));
+  window.direct.forEach((range, i) =>
+    pieces.push(
+      parts.direct({
+        from: range.from ? sql`${sql.placeholder(`from${i}`)}::timestamptz` : undefined,
+        to: range.to ? sql`${sql.placeholder(`to${i}`)}::timestamptz` : undefined,
+      }),
+    ),
+  );
   return sql`SELECT ${parts.groupBy}, sum(n)::int AS n FROM (${sql.join(pieces, sql` UNION ALL `)}) AS c GROUP BY ${parts.groupBy}`;
 }

@@ -1,9 +1,10 @@
 // CRM customers: filtered, ordered pages in SQL and exact active/inactive counts over the whole filtered set.
-import { type SQL, and, eq, gte, ilike, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { customers } from '../db/schema';
-import { countWindow, windowedCountQuery } from './counts';
+import { countWindow, windowValues, windowedCountQuery } from './counts';
 import { type OrderKey, fetchPage, likePattern, sourceFreshness } from './paging';
+import { type Runnable, WhereParts, shapeCache } from './statements';
 import type { Connector, ListQuery, Page } from './types';
 
 export const CUSTOMER_STATUSES = ['active', 'inactive'] as const;
@@ -76,16 +77,19 @@ const orderKeys: Record<CustomerOrder, OrderKey<Customer>> = {
   OLDEST_FIRST: byCreated('asc'),
 };
 
-function filterConditions(tenantId: string, filter: CustomerFilter): SQL[] {
-  const pattern = filter.search ? likePattern(filter.search) : undefined;
-  const conditions: (SQL | undefined)[] = [
-    eq(customers.tenantId, tenantId),
-    filter.status ? eq(customers.status, filter.status) : undefined,
-    pattern ? or(ilike(customers.name, pattern), ilike(customers.email, pattern)) : undefined,
-    filter.createdAfter ? gte(customers.createdAt, filter.createdAfter) : undefined,
-    filter.createdBefore ? lt(customers.createdAt, filter.createdBefore) : undefined,
-  ];
-  return conditions.filter((c): c is SQL => c !== undefined);
+/** The filter as statement parts: shape, values and conditions (with placeholders). */
+function customerWhere(tenantId: string, filter: CustomerFilter): WhereParts {
+  return new WhereParts()
+    .add('tenantId', tenantId, (v) => sql`${customers.tenantId} = ${v}`)
+    .add('status', filter.status || undefined, (v) => sql`${customers.status} = ${v}`)
+    .add('search', filter.search ? likePattern(filter.search) : undefined, (v) => sql`(${customers.name} ILIKE ${v} OR ${customers.email} ILIKE ${v})`)
+    .add('createdAfter', filter.createdAfter?.toISOString(), (v) => sql`${customers.createdAt} >= ${v}::timestamptz`)
+    .add('createdBefore', filter.createdBefore?.toISOString(), (v) => sql`${customers.createdAt} < ${v}::timestamptz`);
+}
+
+interface CountRow {
+  status: CustomerStatus;
+  n: number | string;
 }
 
 const customerColumns = {
@@ -104,15 +108,24 @@ export type CustomersConnector = Connector<Customer, CustomerFilter, CustomerOrd
 export function createCustomersConnector({ database }: { database: Database }): CustomersConnector {
   const { db } = database;
 
+  const listShapes = shapeCache<Runnable<Customer>>();
+  const summaryShapes = shapeCache<ReturnType<typeof database.statement<CountRow>>>();
+
   async function list(tenantId: string, query: ListQuery<CustomerFilter, CustomerOrder>): Promise<Page<Customer>> {
-    return fetchPage(query.page, query.order, orderKeys[query.order], (after, orderBy, limit, offset) =>
-      db
-        .select(customerColumns)
-        .from(customers)
-        .where(and(...filterConditions(tenantId, query.filter), after))
-        .orderBy(orderBy)
-        .limit(limit)
-        .offset(offset),
+    const where = customerWhere(tenantId, query.filter);
+    return fetchPage(query.page, query.order, orderKeys[query.order], (page) =>
+      listShapes(
+        `${page.shape}|${where.shape}`,
+        () =>
+          db
+            .select(customerColumns)
+            .from(customers)
+            .where(and(...where.conditions(), page.after()))
+            .orderBy(page.orderBy())
+            .limit(sql.placeholder('limit'))
+            .offset(sql.placeholder('offset'))
+            .prepare('customers_list') as unknown as Runnable<Customer>,
+      ).execute({ ...where.values, ...page.values }),
     );
   }
 
@@ -120,20 +133,34 @@ export function createCustomersConnector({ database }: { database: Database }): 
     const byStatus: Record<CustomerStatus, number> = { active: 0, inactive: 0 };
     const window = countWindow(filter.createdAfter, filter.createdBefore);
     if (window.possible) {
-      let query: SQL;
+      let rows: CountRow[];
       if (filter.search) {
-        query = sql`SELECT status, count(*)::int AS n FROM customers WHERE ${and(...filterConditions(tenantId, filter))} GROUP BY 1`;
+        const where = customerWhere(tenantId, filter);
+        const statement = summaryShapes(`rows|${where.shape}`, () =>
+          database.statement<CountRow>(() => sql`SELECT status, count(*)::int AS n FROM customers WHERE ${and(...where.conditions())} GROUP BY 1`),
+        );
+        rows = await statement(where.values);
       } else {
-        query = windowedCountQuery(window, {
-          groupBy: sql`status`,
-          rollup: (days) => sql`SELECT status, n FROM customer_counts WHERE tenant_id = ${tenantId}
-            ${filter.status ? sql`AND status = ${filter.status}` : sql``} ${days}`,
-          direct: (range) =>
-            sql`SELECT status, count(*) AS n FROM customers
-              WHERE ${and(...filterConditions(tenantId, { status: filter.status, createdAfter: range.from, createdBefore: range.to }))} GROUP BY 1`,
-        });
+        const base = customerWhere(tenantId, { status: filter.status });
+        const parts = windowValues(window);
+        const statement = summaryShapes(`window|${base.shape}|${parts.shape}`, () =>
+          database.statement<CountRow>(() =>
+            windowedCountQuery(window, {
+              groupBy: sql`status`,
+              rollup: (days) => sql`SELECT status, n FROM customer_counts WHERE tenant_id = ${sql.placeholder('tenantId')}
+                ${filter.status ? sql`AND status = ${sql.placeholder('status')}` : sql``} ${days}`,
+              direct: (range) =>
+                sql`SELECT status, count(*) AS n FROM customers
+                  WHERE ${and(
+                    ...base.conditions(),
+                    range.from ? sql`${customers.createdAt} >= ${range.from}` : undefined,
+                    range.to ? sql`${customers.createdAt} < ${range.to}` : undefined,
+                  )} GROUP BY 1`,
+            }),
+          ),
+        );
+        rows = await statement({ ...base.values, ...parts.values });
       }
-      const rows = await database.rows<{ status: CustomerStatus; n: number | string }>(query);
       for (const row of rows) byStatus[row.status] = Number(row.n);
     }
     return { total: byStatus.active + byStatus.inactive, byStatus };

@@ -1,9 +1,10 @@
 // Analytics metrics: daily points per metric, pages newest first, and aggregates (average, min, max, latest, trend halves).
-import { type SQL, and, eq, gte, lte, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { metricPoints } from '../db/schema';
 import { UserInputError } from '../errors';
 import { type OrderKey, fetchPage, sourceFreshness } from './paging';
+import { type Runnable, WhereParts, shapeCache } from './statements';
 import type { Connector, ListQuery, Page } from './types';
 
 export interface MetricPoint {
@@ -77,14 +78,13 @@ const newestFirst: OrderKey<MetricPoint> = {
   shape: ['date', 'string'],
 };
 
-function filterConditions(tenantId: string, metric: string | null | undefined, range: DateRange): SQL[] {
-  const conditions: (SQL | undefined)[] = [
-    eq(metricPoints.tenantId, tenantId),
-    metric ? eq(metricPoints.metric, metric) : undefined,
-    range.from ? gte(metricPoints.date, range.from) : undefined,
-    range.to ? lte(metricPoints.date, range.to) : undefined,
-  ];
-  return conditions.filter((c): c is SQL => c !== undefined);
+/** The filter as statement parts: shape, values and conditions (with placeholders). */
+function metricWhere(tenantId: string, metric: string | null | undefined, range: DateRange): WhereParts {
+  return new WhereParts()
+    .add('tenantId', tenantId, (v) => sql`${metricPoints.tenantId} = ${v}`)
+    .add('metric', metric || undefined, (v) => sql`${metricPoints.metric} = ${v}`)
+    .add('from', range.from || undefined, (v) => sql`${metricPoints.date} >= ${v}::date`)
+    .add('to', range.to || undefined, (v) => sql`${metricPoints.date} <= ${v}::date`);
 }
 
 const num = (v: unknown) => (v == null ? null : Number(v));
@@ -96,26 +96,36 @@ export type MetricsConnector = Connector<MetricPoint, MetricFilter, MetricOrder,
 export function createMetricsConnector({ database, now = () => new Date() }: { database: Database; now?: () => Date }): MetricsConnector {
   const { db } = database;
 
+  const listShapes = shapeCache<Runnable<MetricPoint>>();
+  const summaryShapes = shapeCache<ReturnType<typeof database.statement<Record<string, unknown>>>>();
+
   async function list(tenantId: string, query: ListQuery<MetricFilter, MetricOrder>): Promise<Page<MetricPoint>> {
-    const range = resolveDateRange(query.filter, now());
-    return fetchPage(query.page, query.order, newestFirst, (after, orderBy, limit, offset) =>
-      db
-        .select({ metric: metricPoints.metric, date: metricPoints.date, value: metricPoints.value })
-        .from(metricPoints)
-        .where(and(...filterConditions(tenantId, query.filter.metric, range), after))
-        .orderBy(orderBy)
-        .limit(limit)
-        .offset(offset),
+    const where = metricWhere(tenantId, query.filter.metric, resolveDateRange(query.filter, now()));
+    return fetchPage(query.page, query.order, newestFirst, (page) =>
+      listShapes(
+        `${page.shape}|${where.shape}`,
+        () =>
+          db
+            .select({ metric: metricPoints.metric, date: metricPoints.date, value: metricPoints.value })
+            .from(metricPoints)
+            .where(and(...where.conditions(), page.after()))
+            .orderBy(page.orderBy())
+            .limit(sql.placeholder('limit'))
+            .offset(sql.placeholder('offset'))
+            .prepare('metrics_list') as unknown as Runnable<MetricPoint>,
+      ).execute({ ...where.values, ...page.values }),
     );
   }
 
   async function summarize(tenantId: string, filter: MetricFilter): Promise<MetricSummary> {
     const range = resolveDateRange(filter, now());
-    const where = and(...filterConditions(tenantId, filter.metric, range));
-    const [row] = await database.rows<Record<string, unknown>>(sql`
+    const where = metricWhere(tenantId, filter.metric, range);
+    const statement = summaryShapes(where.shape, () =>
+      database.statement<Record<string, unknown>>(
+        () => sql`
       WITH p AS (
         SELECT metric, date, value, ntile(2) OVER (ORDER BY date, metric) AS half
-          FROM metric_points WHERE ${where}
+          FROM metric_points WHERE ${and(...where.conditions())}
       )
       SELECT count(*)::int AS data_points, count(DISTINCT metric)::int AS metric_count,
              min(date)::text AS first_date, max(date)::text AS latest_date,
@@ -123,7 +133,10 @@ export function createMetricsConnector({ database, now = () => new Date() }: { d
              (array_agg(value ORDER BY date DESC, metric))[1]::float8 AS latest_value,
              avg(value) FILTER (WHERE half = 1)::float8 AS older_half,
              avg(value) FILTER (WHERE half = 2)::float8 AS newer_half
-        FROM p`);
+        FROM p`,
+      ),
+    );
+    const [row] = await statement(where.values);
     return {
       range,
       dataPoints: Number(row.data_points),

@@ -73,10 +73,20 @@ export function likePattern(search: string): string {
 
 /** When a tenant's source last changed, from data_changes (kept by triggers on every write). */
 export async function sourceFreshness(database: Database, tenantId: string, source: Source): Promise<Date | null> {
-  const rows = await database.rows<{ changed_at: string | Date }>(
-    sql`SELECT changed_at FROM data_changes WHERE tenant_id = ${tenantId} AND source = ${source}`,
-  );
+  const rows = await freshnessStatement(database)({ tenantId, source });
   return rows[0] ? new Date(rows[0].changed_at) : null;
+}
+
+const freshnessStatements = new WeakMap<Database, (values: Record<string, unknown>) => Promise<{ changed_at: string | Date }[]>>();
+function freshnessStatement(database: Database) {
+  let statement = freshnessStatements.get(database);
+  if (!statement) {
+    statement = database.statement<{ changed_at: string | Date }>(
+      () => sql`SELECT changed_at FROM data_changes WHERE tenant_id = ${sql.placeholder('tenantId')} AND source = ${sql.placeholder('source')}`,
+    );
+    freshnessStatements.set(database, statement);
+  }
+  return statement;
 }
 
 export interface KeyColumn {
@@ -87,25 +97,24 @@ export interface KeyColumn {
 }
 
 /**
- * The rows strictly after a cursor's key in the given order (mixed directions allowed).
- * The leading bound (first column >= / <= value) lets PostgreSQL start an index range scan.
+ * The rows strictly after a cursor's key in the given order (mixed directions allowed); the key's values are
+ * placeholders k0, k1, … (see fetchPage). The leading bound (first column >= / <= value) lets PostgreSQL start an
+ * index range scan.
  */
-export function keysetAfter(columns: KeyColumn[], values: (string | number)[]): SQL {
+export function keysetAfter(columns: KeyColumn[]): SQL {
+  const value = (i: number): SQL => {
+    const slot = sql.placeholder(`k${i}`);
+    return columns[i].cast ? sql`${slot}::${sql.raw(columns[i].cast!)}` : sql`${slot}`;
+  };
   const step = (i: number): SQL => {
     const { expr, dir } = columns[i];
-    const value = typed(columns[i], values[i]);
-    const beyond = dir === 'asc' ? sql`${expr} > ${value}` : sql`${expr} < ${value}`;
+    const beyond = dir === 'asc' ? sql`${expr} > ${value(i)}` : sql`${expr} < ${value(i)}`;
     if (i === columns.length - 1) return beyond;
-    return sql`(${beyond} OR (${expr} = ${value} AND ${step(i + 1)}))`;
+    return sql`(${beyond} OR (${expr} = ${value(i)} AND ${step(i + 1)}))`;
   };
   const first = columns[0];
-  const lead0 = typed(first, values[0]);
-  const lead = first.dir === 'asc' ? sql`${first.expr} >= ${lead0}` : sql`${first.expr} <= ${lead0}`;
+  const lead = first.dir === 'asc' ? sql`${first.expr} >= ${value(0)}` : sql`${first.expr} <= ${value(0)}`;
   return sql`(${lead} AND ${step(0)})`;
-}
-
-function typed(column: KeyColumn, value: string | number): SQL {
-  return column.cast ? sql`${value}::${sql.raw(column.cast)}` : sql`${value}`;
 }
 
 /** An order: its sort columns (the last one unique), how to read a row's key, and the key's shape in a cursor. */
@@ -115,19 +124,37 @@ export interface OrderKey<T> {
   shape: CursorShape[];
 }
 
+/** What a connector needs to run one page: the statement's shape, its paging SQL, and the paging values. */
+export interface PageStatement {
+  /** Order and paging style: part of the statement's shape key. */
+  shape: string;
+  /** "After the cursor" (undefined on a first or numbered page), with placeholders k0, k1, …. */
+  after(): SQL | undefined;
+  orderBy(): SQL;
+  /** k0…, limit and offset. */
+  values: Record<string, unknown>;
+}
+
 /**
  * Fetches one page in either paging style: keyset after a cursor, or an offset for page numbers. `fetch` runs the
- * source's SELECT with the extra "after the cursor" condition (undefined on a first or numbered page).
+ * source's SELECT (built once per shape) with the "after the cursor" condition, `LIMIT $limit OFFSET $offset`.
  */
 export async function fetchPage<T>(
   request: PageRequest,
   orderName: string,
   order: OrderKey<T>,
-  fetch: (after: SQL | undefined, orderBy: SQL, limit: number, offset: number) => Promise<T[]>,
+  fetch: (page: PageStatement) => Promise<T[]>,
 ): Promise<Page<T>> {
   const offset = pageOffset(request);
-  const after = request.after != null ? keysetAfter(order.columns, decodeCursor(request.after, orderName, order.shape)) : undefined;
-  const rows = await fetch(after, orderByKey(order.columns), request.first + 1, offset);
+  const cursor = request.after != null ? decodeCursor(request.after, orderName, order.shape) : null;
+  const values: Record<string, unknown> = { limit: request.first + 1, offset };
+  cursor?.forEach((value, i) => (values[`k${i}`] = value));
+  const rows = await fetch({
+    shape: `${orderName}:${cursor ? 'after' : 'first'}`,
+    after: () => (cursor ? keysetAfter(order.columns) : undefined),
+    orderBy: () => orderByKey(order.columns),
+    values,
+  });
   return toPage(rows, request, (row) => encodeCursor(orderName, order.key(row)));
 }
 

@@ -1,9 +1,10 @@
 // Support tickets: filtered, ordered pages in SQL and exact status × priority counts over the whole filtered set.
-import { type SQL, and, eq, gte, ilike, inArray, lt, sql } from 'drizzle-orm';
+import { type SQL, and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { tickets } from '../db/schema';
-import { countWindow, windowedCountQuery } from './counts';
+import { countWindow, windowValues, windowedCountQuery } from './counts';
 import { type OrderKey, encodeCursor, fetchPage, likePattern, orderByKey, sourceFreshness, toPage } from './paging';
+import { type Runnable, WhereParts, shapeCache } from './statements';
 import type { Connector, ListQuery, Page } from './types';
 
 export const TICKET_STATUSES = ['open', 'closed'] as const;
@@ -35,6 +36,12 @@ export const TICKET_ORDERS = ['PRIORITY', 'NEWEST_FIRST', 'OLDEST_FIRST', 'TICKE
 export type TicketOrder = (typeof TICKET_ORDERS)[number];
 
 export type CountsByStatusPriority = Record<TicketStatus, Record<TicketPriority, number>>;
+
+interface CountRow {
+  status: TicketStatus;
+  priority: TicketPriority;
+  n: number | string;
+}
 
 export interface TicketSummary {
   total: number;
@@ -81,18 +88,19 @@ export function priorityRank(priority: TicketPriority): number {
   return TICKET_PRIORITIES.indexOf(priority) + 1;
 }
 
-function filterConditions(tenantId: string, filter: TicketFilter): SQL[] {
-  const conditions: (SQL | undefined)[] = [
-    eq(tickets.tenantId, tenantId),
-    filter.status ? eq(tickets.status, filter.status) : undefined,
-    // Filter on the rank column so the status/priority order index serves both the filter and the order.
-    filter.priority ? eq(tickets.priorityRank, priorityRank(filter.priority)) : undefined,
-    filter.customerId != null ? eq(tickets.customerId, filter.customerId) : undefined,
-    filter.createdAfter ? gte(tickets.createdAt, filter.createdAfter) : undefined,
-    filter.createdBefore ? lt(tickets.createdAt, filter.createdBefore) : undefined,
-    filter.search ? ilike(tickets.subject, likePattern(filter.search)) : undefined,
-  ];
-  return conditions.filter((c): c is SQL => c !== undefined);
+/** The filter as statement parts: shape, values and conditions (with placeholders). */
+function ticketWhere(tenantId: string, filter: TicketFilter): WhereParts {
+  return (
+    new WhereParts()
+      .add('tenantId', tenantId, (v) => sql`${tickets.tenantId} = ${v}`)
+      .add('status', filter.status || undefined, (v) => sql`${tickets.status} = ${v}`)
+      // Filter on the rank column so the status/priority order index serves both the filter and the order.
+      .add('rank', filter.priority ? priorityRank(filter.priority) : undefined, (v) => sql`${tickets.priorityRank} = ${v}`)
+      .add('customerId', filter.customerId ?? undefined, (v) => sql`${tickets.customerId} = ${v}`)
+      .add('createdAfter', filter.createdAfter?.toISOString(), (v) => sql`${tickets.createdAt} >= ${v}::timestamptz`)
+      .add('createdBefore', filter.createdBefore?.toISOString(), (v) => sql`${tickets.createdAt} < ${v}::timestamptz`)
+      .add('search', filter.search ? likePattern(filter.search) : undefined, (v) => sql`${tickets.subject} ILIKE ${v}`)
+  );
 }
 
 const ticketColumns = {
@@ -136,15 +144,24 @@ export type TicketsConnector = Connector<Ticket, TicketFilter, TicketOrder, Tick
 export function createTicketsConnector({ database }: { database: Database }): TicketsConnector {
   const { db } = database;
 
+  const listShapes = shapeCache<Runnable<Ticket>>();
+  const summaryShapes = shapeCache<ReturnType<typeof database.statement<CountRow>>>();
+
   async function list(tenantId: string, query: ListQuery<TicketFilter, TicketOrder>): Promise<Page<Ticket>> {
-    return fetchPage(query.page, query.order, orderKeys[query.order], (after, orderBy, limit, offset) =>
-      db
-        .select(ticketColumns)
-        .from(tickets)
-        .where(and(...filterConditions(tenantId, query.filter), after))
-        .orderBy(orderBy)
-        .limit(limit)
-        .offset(offset),
+    const where = ticketWhere(tenantId, query.filter);
+    return fetchPage(query.page, query.order, orderKeys[query.order], (page) =>
+      listShapes(
+        `${page.shape}|${where.shape}`,
+        () =>
+          db
+            .select(ticketColumns)
+            .from(tickets)
+            .where(and(...where.conditions(), page.after()))
+            .orderBy(page.orderBy())
+            .limit(sql.placeholder('limit'))
+            .offset(sql.placeholder('offset'))
+            .prepare('tickets_list') as unknown as Runnable<Ticket>,
+      ).execute({ ...where.values, ...page.values }),
     );
   }
 
@@ -152,24 +169,36 @@ export function createTicketsConnector({ database }: { database: Database }): Ti
     const counts = emptyTicketCounts();
     const window = countWindow(filter.createdAfter, filter.createdBefore);
     if (!window.possible) return summarizeTicketCounts(counts);
-    let query: SQL;
+    let rows: CountRow[];
     if (filter.search || filter.customerId != null) {
       // Narrow sets (one customer's tickets, a trigram match): count the rows themselves.
-      query = sql`SELECT status, priority, count(*)::int AS n FROM tickets
-        WHERE ${and(...filterConditions(tenantId, filter))} GROUP BY 1, 2`;
+      const where = ticketWhere(tenantId, filter);
+      const statement = summaryShapes(`rows|${where.shape}`, () =>
+        database.statement<CountRow>(() => sql`SELECT status, priority, count(*)::int AS n FROM tickets WHERE ${and(...where.conditions())} GROUP BY 1, 2`),
+      );
+      rows = await statement(where.values);
     } else {
-      const base = { status: filter.status, priority: filter.priority };
-      query = windowedCountQuery(window, {
-        groupBy: sql`status, priority`,
-        rollup: (days) => sql`SELECT status, priority, n FROM ticket_counts WHERE tenant_id = ${tenantId}
-          ${base.status ? sql`AND status = ${base.status}` : sql``}
-          ${base.priority ? sql`AND priority = ${base.priority}` : sql``} ${days}`,
-        direct: (range) =>
-          sql`SELECT status, priority, count(*) AS n FROM tickets
-            WHERE ${and(...filterConditions(tenantId, { ...base, createdAfter: range.from, createdBefore: range.to }))} GROUP BY 1, 2`,
-      });
+      const base = ticketWhere(tenantId, { status: filter.status, priority: filter.priority });
+      const parts = windowValues(window);
+      const statement = summaryShapes(`window|${base.shape}|${parts.shape}`, () =>
+        database.statement<CountRow>(() =>
+          windowedCountQuery(window, {
+            groupBy: sql`status, priority`,
+            rollup: (days) => sql`SELECT status, priority, n FROM ticket_counts WHERE tenant_id = ${sql.placeholder('tenantId')}
+              ${filter.status ? sql`AND status = ${sql.placeholder('status')}` : sql``}
+              ${filter.priority ? sql`AND priority = ${sql.placeholder('priority')}` : sql``} ${days}`,
+            direct: (range) =>
+              sql`SELECT status, priority, count(*) AS n FROM tickets
+                WHERE ${and(
+                  ...base.conditions(),
+                  range.from ? sql`${tickets.createdAt} >= ${range.from}` : undefined,
+                  range.to ? sql`${tickets.createdAt} < ${range.to}` : undefined,
+                )} GROUP BY 1, 2`,
+          }),
+        ),
+      );
+      rows = await statement({ ...base.values, ...parts.values, ...(filter.priority ? { priority: filter.priority } : {}) });
     }
-    const rows = await database.rows<{ status: TicketStatus; priority: TicketPriority; n: number | string }>(query);
     for (const row of rows) counts[row.status][row.priority] = Number(row.n);
     return summarizeTicketCounts(counts);
   }
@@ -195,8 +224,8 @@ export function createTicketsConnector({ database }: { database: Database }): Ti
       return pages;
     }
     const order = orderKeys[query.order];
-    const conditions = filterConditions(tenantId, { ...query.filter, customerId: null });
-    conditions.push(inArray(tickets.customerId, [...customerIds]));
+    const where = ticketWhere(tenantId, { ...query.filter, customerId: null });
+    const conditions = [...where.conditions(), inArray(tickets.customerId, [...customerIds])];
     const ranked = db
       .select({
         ...ticketColumns,
@@ -205,11 +234,14 @@ export function createTicketsConnector({ database }: { database: Database }): Ti
       .from(tickets)
       .where(and(...conditions))
       .as('ranked');
+    // The list of customers varies in length, so this statement is built per batch (one per page of customers).
     const rows = await db
       .select()
       .from(ranked)
       .where(sql`${ranked.rn} <= ${query.page.first + 1}`)
-      .orderBy(ranked.customerId, ranked.rn);
+      .orderBy(ranked.customerId, ranked.rn)
+      .prepare('tickets_for_customers')
+      .execute(where.values);
     const byCustomer = new Map<number, Ticket[]>(customerIds.map((id) => [id, []]));
     for (const { rn: _rn, ...row } of rows) byCustomer.get(row.customerId)?.push(row);
     for (const [customerId, customerRows] of byCustomer) {
@@ -223,11 +255,11 @@ export function createTicketsConnector({ database }: { database: Database }): Ti
     customerIds: readonly number[],
     filter: TicketFilter,
   ): Promise<Map<number, TicketSummary>> {
-    const conditions = filterConditions(tenantId, { ...filter, customerId: null });
-    conditions.push(inArray(tickets.customerId, [...customerIds]));
-    const rows = await database.rows<{ customer_id: number; status: TicketStatus; priority: TicketPriority; n: number | string }>(
-      sql`SELECT customer_id, status, priority, count(*)::int AS n FROM tickets WHERE ${and(...conditions)} GROUP BY 1, 2, 3`,
-    );
+    const where = ticketWhere(tenantId, { ...filter, customerId: null });
+    const conditions = [...where.conditions(), inArray(tickets.customerId, [...customerIds])];
+    const rows = await database.statement<CountRow & { customer_id: number }>(
+      () => sql`SELECT customer_id, status, priority, count(*)::int AS n FROM tickets WHERE ${and(...conditions)} GROUP BY 1, 2, 3`,
+    )(where.values);
     const counts = new Map<number, CountsByStatusPriority>(customerIds.map((id) => [id, emptyTicketCounts()]));
     for (const row of rows) counts.get(Number(row.customer_id))![row.status][row.priority] = Number(row.n);
     return new Map([...counts].map(([id, c]) => [id, summarizeTicketCounts(c)]));

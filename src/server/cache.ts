@@ -112,13 +112,14 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
   const counters = { hits: 0, misses: 0, stores: 0 };
   const readers = new Map<string, () => Promise<string>>();
 
+  const versionsStatement = database.statement<{ v: string | null }>(
+    () => sql`SELECT string_agg(source || ':' || version, ',' ORDER BY source) AS v FROM data_changes WHERE tenant_id = ${sql.placeholder('tenantId')}`,
+  );
   const versionsOf = (tenantId: string) => {
     let reader = readers.get(tenantId);
     if (!reader) {
       reader = freshReader(async () => {
-        const rows = await database.rows<{ v: string | null }>(
-          sql`SELECT string_agg(source || ':' || version, ',' ORDER BY source) AS v FROM data_changes WHERE tenant_id = ${tenantId}`,
-        );
+        const rows = await versionsStatement({ tenantId });
         return rows[0]?.v ?? '';
       });
       readers.set(tenantId, reader);

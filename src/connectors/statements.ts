@@ -1,0 +1,52 @@
+// Statements built once per shape. A query's SQL text depends only on its shape (which filters are set, the order,
+// cursor or page, the count window's pieces); every value travels as a parameter. Each shape is built once with
+// placeholders and then run with each request's values: for small queries drizzle's SQL building costs more CPU than
+// the driver and the database together.
+import { type SQL, sql } from 'drizzle-orm';
+
+type Placeholder = ReturnType<typeof sql.placeholder>;
+
+/** A WHERE clause under construction: its shape key, its values, and the conditions with placeholders. */
+export class WhereParts {
+  shape = '';
+  readonly values: Record<string, unknown> = {};
+  private readonly builders: (() => SQL)[] = [];
+
+  /** Adds a condition on a named value; an undefined value adds nothing (that filter is not set). */
+  add(name: string, value: unknown, condition: (slot: Placeholder) => SQL): this {
+    if (value === undefined) return this;
+    this.shape += `${name};`;
+    this.values[name] = value;
+    this.builders.push(() => condition(sql.placeholder(name)));
+    return this;
+  }
+
+  /** A condition whose values were added separately (e.g. shared by several conditions). */
+  addShaped(key: string, condition: () => SQL): this {
+    this.shape += `${key};`;
+    this.builders.push(condition);
+    return this;
+  }
+
+  conditions(): SQL[] {
+    return this.builders.map((build) => build());
+  }
+}
+
+/** One built thing per shape key, for the life of a connector. */
+export function shapeCache<T>(): (key: string, build: () => T) => T {
+  const built = new Map<string, T>();
+  return (key, build) => {
+    let value = built.get(key);
+    if (value === undefined) {
+      value = build();
+      built.set(key, value);
+    }
+    return value;
+  };
+}
+
+/** A drizzle query prepared once, run with each call's placeholder values. */
+export interface Runnable<T> {
+  execute(values: Record<string, unknown>): Promise<T[]>;
+}
