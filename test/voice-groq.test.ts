@@ -4,7 +4,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { decodeWav } from '../src/voice/audio';
 import { type TestDatabase, createTestDatabase } from './helpers/database';
-import { type FakeGroq, type RecordedRequest, gatedTextCompletion, startFakeGroq, textCompletion, toneWav, toolCallCompletion } from './helpers/fake-groq';
+import {
+  type FakeGroq,
+  type RecordedRequest,
+  gatedTextCompletion,
+  startFakeGroq,
+  textCompletion,
+  textThenToolCallCompletion,
+  toneWav,
+  toolCallCompletion,
+} from './helpers/fake-groq';
 import { generatedDataDir } from './helpers/server';
 import { type Dataset, readDataset } from './helpers/truth';
 import { type VoiceServer, assertWellFormed, runTurn, startTurn, startVoiceServer, subscribeEvents } from './helpers/voice';
@@ -211,6 +220,43 @@ describe('provider failures', () => {
     const rejected = await runTurn(vs, { audio: toneWav(0.2).toString('base64') });
     expect(rejected.events.at(-1)).toMatchObject({ __typename: 'TurnFailedEvent', code: 'BAD_AUDIO' });
     expect(rejected.events.at(-1)!.message).toMatch(/valid media file/);
+    // The agent starts beside speech-to-text, but it waits for the question: a failed transcription never reaches the LLM.
+    expect(received('chat')).toHaveLength(0);
+  });
+
+  it('streams what the LLM says before a tool call, the call, its result and the answer, in the order they happen', async () => {
+    const open = data.tickets.filter((t) => t.status === 'open').length;
+    fake.script('transcriptions', () => ({ kind: 'json', body: { text: 'How many tickets are open?' } }));
+    fake.script(
+      'chat',
+      () => textThenToolCallCompletion('One moment. I am counting the open tickets.', 'get_support_tickets', { status: 'open' }),
+      (request) => textCompletion(toolContent(request)),
+    );
+    const { events, errors } = await runTurn(vs, { audio: toneWav(0.3, 16000).toString('base64') });
+    expect(errors).toEqual([]);
+    assertWellFormed(events);
+    const spoken = events.filter((e) => e.__typename !== 'AudioChunkEvent');
+    expect(spoken.map((e) => e.__typename)).toEqual([
+      'TranscriptEvent',
+      'ResponseTextEvent',
+      'ResponseTextEvent',
+      'ToolCallEvent',
+      'ToolResultEvent',
+      ...spoken.slice(5, -1).map(() => 'ResponseTextEvent'),
+      'TurnCompletedEvent',
+    ]);
+    expect(spoken.length).toBeGreaterThan(6);
+    // The sentence that ends the message before the tool call is spoken then, not held until the answer is finished.
+    expect(spoken.slice(1, 3).map((e) => e.text)).toEqual(['One moment.', 'I am counting the open tickets.']);
+    expect(spoken[3]).toMatchObject({ tool: 'get_support_tickets' });
+    expect(JSON.parse(spoken[3].arguments!)).toEqual({ status: 'open' });
+    expect(spoken[4].summary).toContain(`${open} open support ticket`);
+    const answer = spoken.slice(5, -1).map((e) => e.text).join(' ');
+    expect(answer).toContain(`${open} open support ticket`);
+    expect(spoken.at(-1)!.responseText).toBe(`One moment. I am counting the open tickets. ${answer}`);
+    // Every sentence is spoken, in order.
+    const chunks = events.filter((e) => e.__typename === 'AudioChunkEvent');
+    expect(chunks.map((c) => c.text)).toEqual(spoken.filter((e) => e.__typename === 'ResponseTextEvent').map((e) => e.text));
   });
 });
 

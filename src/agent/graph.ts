@@ -1,10 +1,58 @@
 // The agent: a LangGraph state graph (model ⇄ tools) built by a factory from injected parts; nothing compiles at import.
+// Its nodes report what happens as it happens (text as the model writes it, tool calls, tool results) through LangGraph's
+// custom stream writer, so callers stream with `streamMode: 'custom'`; only the model call carries a callback handler.
+// A run may start before the question is known (speech still being transcribed): the first node waits for it.
+import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
+import type { CallbackManager } from '@langchain/core/callbacks/manager';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
-import { AIMessage, type BaseMessage, SystemMessage, ToolMessage } from '@langchain/core/messages';
+import { AIMessage, type BaseMessage, HumanMessage, SystemMessage, ToolMessage } from '@langchain/core/messages';
 import type { StructuredToolInterface } from '@langchain/core/tools';
-import { type BaseCheckpointSaver, END, MessagesAnnotation, START, StateGraph } from '@langchain/langgraph';
+import { type BaseCheckpointSaver, END, type LangGraphRunnableConfig, MessagesAnnotation, START, StateGraph } from '@langchain/langgraph';
 import { ToolNode } from '@langchain/langgraph/prebuilt';
 import { SYSTEM_PROMPT } from './prompt';
+import { toolResultSummary } from './tools';
+
+/** What the agent's nodes write to the custom stream, in the order it happens. */
+export type AgentEvent =
+  | { type: 'text'; text: string }
+  /** The model's message is complete: whatever text is buffered can be spoken now, before the graph saves its step. */
+  | { type: 'message-end' }
+  | { type: 'tool-call'; tool: string; arguments: string }
+  | { type: 'tool-result'; tool: string; summary: string };
+
+/**
+ * The run's configurable key for a question that is still on its way: a promise of its text. With it, the caller starts
+ * the run (loading the conversation, preparing the first step) while speech-to-text is still working, and passes no
+ * messages in the input. Without it, the question comes in the input as usual.
+ */
+export const PENDING_QUESTION_KEY = 'pendingQuestion';
+
+/**
+ * Hands the model's text to the run's writer token by token. It asks the model to stream (lc_prefer_streaming) and is
+ * awaited inline (not queued in the background), so a token is out before the model reads the next one. It is added to
+ * the model call only, so the rest of the graph runs with no callback handler at all.
+ */
+class TextForwarder extends BaseCallbackHandler {
+  name = 'agent_text_forwarder';
+  lc_prefer_streaming = true;
+
+  constructor(private readonly write: (event: AgentEvent) => void) {
+    super({ _awaitHandler: true });
+  }
+
+  override handleLLMNewToken(token: string): void {
+    if (token) this.write({ type: 'text', text: token });
+  }
+}
+
+/** The run's callbacks (a manager, a list or none) plus one more handler, leaving the run's own untouched. */
+function withHandler(callbacks: LangGraphRunnableConfig['callbacks'], handler: BaseCallbackHandler): LangGraphRunnableConfig['callbacks'] {
+  if (callbacks === undefined) return [handler];
+  if (Array.isArray(callbacks)) return [...callbacks, handler];
+  const copy = (callbacks as CallbackManager).copy();
+  copy.addHandler(handler, false);
+  return copy;
+}
 
 export interface AgentGraphDeps {
   model: BaseChatModel;
@@ -42,14 +90,33 @@ export function createAgentGraph(deps: AgentGraphDeps) {
   const system = new SystemMessage(deps.systemPrompt ?? SYSTEM_PROMPT);
   const maxToolRounds = deps.maxToolRounds ?? 4;
 
-  async function callModel(state: typeof MessagesAnnotation.State, config: Parameters<typeof bound.invoke>[1]) {
+  /** Adds the question once it is known; a rejected promise (speech-to-text failed) fails the run before the model. */
+  async function listen(_state: typeof MessagesAnnotation.State, config: LangGraphRunnableConfig) {
+    const pending = config.configurable?.[PENDING_QUESTION_KEY] as Promise<string> | undefined;
+    if (pending === undefined) return {};
+    return { messages: [new HumanMessage(await pending)] };
+  }
+
+  async function callModel(state: typeof MessagesAnnotation.State, config: LangGraphRunnableConfig) {
     const history = repairHistory(state.messages);
     // Tool rounds since the last question: past the limit, ask for an answer without tools.
     const lastHuman = history.findLastIndex((m) => m.getType() === 'human');
     const rounds = history.slice(lastHuman + 1).filter((m) => AIMessage.isInstance(m) && m.tool_calls?.length).length;
     const runnable = rounds >= maxToolRounds ? deps.model : bound;
-    const response = await runnable.invoke([system, ...history], config);
+    const write = (event: AgentEvent) => config.writer?.(event);
+    const response = await runnable.invoke([system, ...history], { ...config, callbacks: withHandler(config.callbacks, new TextForwarder(write)) });
+    write({ type: 'message-end' });
+    for (const call of response.tool_calls ?? []) write({ type: 'tool-call', tool: call.name, arguments: JSON.stringify(call.args ?? {}) });
     return { messages: [response] };
+  }
+
+  const toolNode = new ToolNode(deps.tools);
+  async function callTools(state: typeof MessagesAnnotation.State, config: LangGraphRunnableConfig) {
+    const result = (await toolNode.invoke(state, config)) as { messages: BaseMessage[] };
+    for (const m of result.messages) {
+      if (ToolMessage.isInstance(m)) config.writer?.({ type: 'tool-result', tool: m.name ?? 'tool', summary: toolResultSummary(m.content) } satisfies AgentEvent);
+    }
+    return result;
   }
 
   function route(state: typeof MessagesAnnotation.State): 'tools' | typeof END {
@@ -58,9 +125,11 @@ export function createAgentGraph(deps: AgentGraphDeps) {
   }
 
   return new StateGraph(MessagesAnnotation)
+    .addNode('listen', listen)
     .addNode('agent', callModel)
-    .addNode('tools', new ToolNode(deps.tools))
-    .addEdge(START, 'agent')
+    .addNode('tools', callTools)
+    .addEdge(START, 'listen')
+    .addEdge('listen', 'agent')
     .addConditionalEdges('agent', route, ['tools', END])
     .addEdge('tools', 'agent')
     .compile({ checkpointer: deps.checkpointer });

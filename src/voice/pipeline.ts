@@ -2,9 +2,7 @@
 // The agent keeps generating while earlier sentences are being spoken; every step appends to the turn's event log.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AIMessage, type BaseMessage, HumanMessage, ToolMessage } from '@langchain/core/messages';
-import type { AgentGraph } from '../agent/graph';
-import { toolResultSummary } from '../agent/tools';
+import { type AgentEvent, type AgentGraph, PENDING_QUESTION_KEY } from '../agent/graph';
 import type { Logger } from '../server/logger';
 import { type AudioInput, checkAudio } from './audio';
 import { VoiceError, providerError } from './errors';
@@ -73,9 +71,6 @@ function createQueue<T>() {
   };
 }
 
-const messageText = (m: BaseMessage): string =>
-  typeof m.content === 'string' ? m.content : m.content.map((c) => (c.type === 'text' && 'text' in c ? String(c.text) : '')).join('');
-
 export async function runTurn(deps: PipelineDeps, request: TurnRequest): Promise<TurnOutcome> {
   const { writer } = request;
   const t0 = performance.now();
@@ -95,23 +90,38 @@ export async function runTurn(deps: PipelineDeps, request: TurnRequest): Promise
   const queue = createQueue<string>();
 
   try {
-    // 1. Speech-to-text (or the typed text).
-    if (request.text != null) {
-      transcript = request.text.trim();
-    } else if (request.audio) {
-      const audio = request.audio();
-      checkAudio(audio);
-      const t = performance.now();
-      transcript = await deps.stt.transcribe(audio, { signal, tenantId: request.tenantId }).catch((e: unknown) => {
-        throw providerError(`speech-to-text (${deps.stt.name})`, e);
-      });
-      sttMs = Math.round(performance.now() - t);
-      if (!transcript) throw new VoiceError('BAD_AUDIO', 'no speech was recognised in the audio; speak closer to the microphone or send a longer recording', false);
-    } else {
-      throw new VoiceError('INTERNAL', 'a turn needs text or audio', false);
-    }
-    signal.throwIfAborted();
-    writer.append({ type: 'TranscriptEvent', text: transcript });
+    // 1. Speech-to-text (or the typed text), beside the agent (step 3): the agent loads the conversation and prepares its
+    // first step while speech is being transcribed, and waits only for the question itself.
+    let tAgent = 0;
+    const heard = (async (): Promise<string> => {
+      let text: string;
+      if (request.text != null) {
+        text = request.text.trim();
+      } else if (request.audio) {
+        const audio = request.audio();
+        checkAudio(audio);
+        const t = performance.now();
+        text = await deps.stt.transcribe(audio, { signal, tenantId: request.tenantId }).catch((e: unknown) => {
+          throw providerError(`speech-to-text (${deps.stt.name})`, e);
+        });
+        sttMs = Math.round(performance.now() - t);
+        if (!text) throw new VoiceError('BAD_AUDIO', 'no speech was recognised in the audio; speak closer to the microphone or send a longer recording', false);
+      } else {
+        throw new VoiceError('INTERNAL', 'a turn needs text or audio', false);
+      }
+      signal.throwIfAborted();
+      transcript = text;
+      writer.append({ type: 'TranscriptEvent', text });
+      stage = `language model (${deps.providerLabel})`;
+      tAgent = performance.now();
+      return text;
+    })();
+    // A failed transcription is the turn's error: it stops the agent that waits for the question.
+    const question = heard.catch((e: unknown) => {
+      controller.abort(e);
+      throw e;
+    });
+    question.catch(() => {}); // the agent awaits it; this only keeps a failure before the agent starts from being unhandled
 
     // 2. The speaker: synthesises sentences in order while the agent keeps producing them.
     const speaker = (async () => {
@@ -143,8 +153,7 @@ export async function runTurn(deps: PipelineDeps, request: TurnRequest): Promise
     });
     speakerDone.catch(() => {}); // awaited below; this only keeps an early agent failure from leaving it unhandled
 
-    // 3. The agent, streamed: text tokens go through the sentence splitter; tool calls and results become events.
-    stage = `language model (${deps.providerLabel})`;
+    // 3. The agent, streamed: text goes through the sentence splitter; tool calls and results become events.
     // The session's previous (interrupted) turn writes its last memory checkpoint first; bounded, so a stuck provider
     // call in the old turn cannot hold the new one.
     if (request.after) await Promise.race([request.after.catch(() => {}), sleep(5000, undefined, { ref: false })]);
@@ -159,37 +168,24 @@ export async function runTurn(deps: PipelineDeps, request: TurnRequest): Promise
         queue.push(sentence);
       }
     };
-    const tAgent = performance.now();
     try {
       const stream = await deps.graph.stream(
-        { messages: [new HumanMessage(transcript)] },
+        { messages: [] },
         {
-          configurable: { thread_id: `${request.tenantId}:${request.sessionId}`, tenantId: request.tenantId },
-          streamMode: ['messages', 'updates'],
+          configurable: { thread_id: `${request.tenantId}:${request.sessionId}`, tenantId: request.tenantId, [PENDING_QUESTION_KEY]: question },
+          // The agent's nodes write their own events (see AgentEvent): no callback handler runs per model token.
+          streamMode: 'custom',
+          // One checkpoint when the run ends (completed, failed or interrupted), not one per step.
+          durability: 'exit',
           signal,
         },
       );
-      for await (const item of stream as AsyncIterable<[string, unknown]>) {
-        const [mode, chunk] = item;
-        if (mode === 'messages') {
-          const [message, meta] = chunk as [BaseMessage, { langgraph_node?: string }];
-          if (meta?.langgraph_node === 'agent' && message.getType() === 'ai') {
-            const text = messageText(message);
-            if (text) say(splitter.push(text));
-          }
-        } else if (mode === 'updates') {
-          const update = chunk as Record<string, { messages?: BaseMessage[] } | undefined>;
-          for (const m of update.agent?.messages ?? []) {
-            if (AIMessage.isInstance(m)) {
-              for (const call of m.tool_calls ?? []) {
-                writer.append({ type: 'ToolCallEvent', tool: call.name, arguments: JSON.stringify(call.args ?? {}) });
-              }
-            }
-          }
-          for (const m of update.tools?.messages ?? []) {
-            if (ToolMessage.isInstance(m)) writer.append({ type: 'ToolResultEvent', tool: m.name ?? 'tool', summary: toolResultSummary(m.content) });
-          }
-        }
+      for await (const chunk of stream) {
+        const event = chunk as AgentEvent;
+        if (event.type === 'text') say(splitter.push(event.text));
+        else if (event.type === 'message-end') say(splitter.flush());
+        else if (event.type === 'tool-call') writer.append({ type: 'ToolCallEvent', tool: event.tool, arguments: event.arguments });
+        else if (event.type === 'tool-result') writer.append({ type: 'ToolResultEvent', tool: event.tool, summary: event.summary });
       }
     } catch (error) {
       if (signal.aborted) throw signal.reason ?? error;

@@ -90,6 +90,25 @@ export function toolCallCompletion(name: string, args: Record<string, unknown>, 
   };
 }
 
+/** A streamed answer that says something first and then calls a tool in the same message (as LLMs often do). */
+export function textThenToolCallCompletion(text: string, name: string, args: Record<string, unknown>, model = 'openai/gpt-oss-20b'): Reply {
+  const id = `chatcmpl-${++completionCounter}`;
+  const base = { id, object: 'chat.completion.chunk', created: 1, model };
+  const words = text.split(/(?<= )/);
+  return {
+    kind: 'sse',
+    chunks: [
+      { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] },
+      ...words.map((word) => ({ ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null }] })),
+      {
+        ...base,
+        choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: `call_${completionCounter}`, type: 'function', function: { name, arguments: JSON.stringify(args) } }] }, finish_reason: null }],
+      },
+      { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] },
+    ],
+  };
+}
+
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const chunk of req) parts.push(chunk as Buffer);
