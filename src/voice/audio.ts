@@ -74,8 +74,9 @@ export function checkAudio(input: AudioInput): void {
     );
   }
   if (input.format === 'WAV') {
-    const pcm = decodeWav(input.bytes);
-    if (pcm.samples.length === 0) throw new VoiceError('BAD_AUDIO', 'audio WAV has no samples; send a recording with speech in it', false);
+    // The header says all there is to check; converting every sample here would only delay speech-to-text.
+    const { data, fmt } = readWav(input.bytes);
+    if (wavFrames(data, fmt) === 0) throw new VoiceError('BAD_AUDIO', 'audio WAV has no samples; send a recording with speech in it', false);
   }
 }
 
@@ -84,11 +85,24 @@ export function checkAudio(input: AudioInput): void {
  * Tolerates streamed WAVs whose header sizes are placeholders (espeak-ng --stdout writes 0x7fffffff).
  */
 export function decodeWav(bytes: Buffer): Pcm {
+  const { data, fmt } = readWav(bytes);
+  return toMono16(data, fmt);
+}
+
+interface WavFormat {
+  format: number;
+  channels: number;
+  sampleRate: number;
+  bits: number;
+}
+
+/** Walks a WAV's chunks to its sample data and checks the encoding is one we decode; throws BAD_AUDIO otherwise. */
+function readWav(bytes: Buffer): { data: Buffer; fmt: WavFormat } {
   if (bytes.length < 12 || bytes.toString('ascii', 0, 4) !== 'RIFF' || bytes.toString('ascii', 8, 12) !== 'WAVE') {
     throw new VoiceError('BAD_AUDIO', 'audio is not a WAV file (no RIFF/WAVE header)', false);
   }
   let offset = 12;
-  let fmt: { format: number; channels: number; sampleRate: number; bits: number } | null = null;
+  let fmt: WavFormat | null = null;
   while (offset + 8 <= bytes.length) {
     const id = bytes.toString('ascii', offset, offset + 4);
     const size = bytes.readUInt32LE(offset + 4);
@@ -101,21 +115,25 @@ export function decodeWav(bytes: Buffer): Pcm {
     } else if (id === 'data') {
       if (!fmt) throw new VoiceError('BAD_AUDIO', 'audio WAV has no fmt chunk before its data', false);
       const end = Math.min(bytes.length, size >= 0x7fffffff ? bytes.length : body + size);
-      return toMono16(bytes.subarray(body, end), fmt);
+      const { format, channels, sampleRate, bits } = fmt;
+      const supported = (format === 1 && [8, 16, 24, 32].includes(bits)) || (format === 3 && bits === 32);
+      if (!supported || channels < 1 || sampleRate < 1000 || sampleRate > 384000) {
+        throw new VoiceError('BAD_AUDIO', `audio WAV encoding is not supported (format ${format}, ${bits}-bit, ${channels} channels, ${sampleRate} Hz); send 16-bit PCM`, false);
+      }
+      return { data: bytes.subarray(body, end), fmt };
     }
     offset = body + size + (size % 2);
   }
   throw new VoiceError('BAD_AUDIO', 'audio WAV has no data chunk', false);
 }
 
-function toMono16(data: Buffer, fmt: { format: number; channels: number; sampleRate: number; bits: number }): Pcm {
+/** Whole frames (one sample per channel) in the data. */
+const wavFrames = (data: Buffer, fmt: WavFormat) => Math.floor(data.length / ((fmt.bits / 8) * fmt.channels));
+
+function toMono16(data: Buffer, fmt: WavFormat): Pcm {
   const { format, channels, sampleRate, bits } = fmt;
-  const supported = (format === 1 && [8, 16, 24, 32].includes(bits)) || (format === 3 && bits === 32);
-  if (!supported || channels < 1 || sampleRate < 1000 || sampleRate > 384000) {
-    throw new VoiceError('BAD_AUDIO', `audio WAV encoding is not supported (format ${format}, ${bits}-bit, ${channels} channels, ${sampleRate} Hz); send 16-bit PCM`, false);
-  }
   const width = bits / 8;
-  const frames = Math.floor(data.length / (width * channels));
+  const frames = wavFrames(data, fmt);
   const samples = new Int16Array(frames);
   for (let i = 0; i < frames; i++) {
     let sum = 0;
