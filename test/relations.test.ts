@@ -16,6 +16,26 @@ async function statementsFor(query: string, variables?: Record<string, unknown>)
   return { count: server.statements.length, data: r.data };
 }
 
+describe(`counts beside the page (${databaseKind})`, () => {
+  it('sends the count statement before the page statement when totalCount is asked for, and not at all otherwise', async () => {
+    const counted = await statementsFor('{ tickets(filter: {status: OPEN}, first: 3) { totalCount nodes { ticketId } } }');
+    expect(counted.count).toBe(2);
+    expect(server.statements[0]).toMatch(/ticket_counts/);
+    expect(server.statements[1]).toMatch(/from "tickets"/);
+    const plain = await statementsFor('{ tickets(filter: {status: OPEN}, first: 3) { nodes { ticketId } } }');
+    expect(plain.count).toBe(1);
+    expect(server.statements.join('\n')).not.toMatch(/ticket_counts|count\(/);
+  });
+
+  it('does not count the outer connection for a totalCount asked only of a nested one', async () => {
+    await statementsFor('{ customers(first: 2) { nodes { tickets(first: 1) { totalCount } } } }');
+    expect(server.statements.join('\n')).not.toMatch(/customer_counts/);
+    const counted = await statementsFor('{ customers(first: 2) { ...counts nodes { customerId } } } fragment counts on CustomerConnection { voiceSummary }');
+    expect(counted.data.customers.voiceSummary).toMatch(/customers/);
+    expect(server.statements[0]).toMatch(/customer_counts/);
+  });
+});
+
 describe(`N+1 guard (${databaseKind})`, () => {
   it('tickets { customer { name } } costs the same number of statements for 10 and 100 tickets', async () => {
     const query = 'query($n: Int) { tickets(first: $n, orderBy: TICKET_ID_ASC) { nodes { ticketId customer { name email } } } }';

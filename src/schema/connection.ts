@@ -124,6 +124,34 @@ export function connectionResult<T, TSummary>(page: Page<T>, spec: ConnectionSpe
   };
 }
 
+/** The connection fields that need the summary (the counts over the whole filtered set). */
+const SUMMARY_FIELDS = new Set(['totalCount', 'voiceSummary', 'metadata']);
+
+/**
+ * The connection's summary, run once on first use, and started at once when the client asked this connection for
+ * totalCount, voiceSummary or metadata: its statement then runs beside the page's instead of after it.
+ */
+export function summaryFor<T>(info: GraphQLResolveInfo, run: () => Promise<T>): () => Promise<T> {
+  const summary = lazy(run);
+  // The field resolver awaits the same promise and reports its failure; this only starts it early.
+  if (selectsDirectly(info, SUMMARY_FIELDS)) summary().catch(() => undefined);
+  return summary;
+}
+
+/** Whether the selection right under this field (fragments followed, not nested fields) names one of these fields. */
+function selectsDirectly(info: GraphQLResolveInfo, names: Set<string>): boolean {
+  const seen = new Set<string>();
+  const walk = (set: SelectionSetNode | undefined): boolean =>
+    !!set?.selections.some((s) => {
+      if (s.kind === 'Field') return names.has(s.name.value);
+      if (s.kind === 'InlineFragment') return walk(s.selectionSet);
+      if (seen.has(s.name.value)) return false;
+      seen.add(s.name.value);
+      return walk(info.fragments[s.name.value]?.selectionSet);
+    });
+  return info.fieldNodes.some((node) => walk(node.selectionSet));
+}
+
 /** Whether the client's selection under this field asks for a field by name (fragments followed). */
 export function selects(info: GraphQLResolveInfo, fieldName: string): boolean {
   const seen = new Set<string>();

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Customer, CustomerFilter } from '../connectors/customers';
 import { customersVoiceSummary } from '../insights';
 import { builder } from './builder';
-import { connectionResult, pageRequest, pagingArgs, selects } from './connection';
+import { connectionResult, pageRequest, pagingArgs, selects, summaryFor } from './connection';
 import { CustomerOrderEnum, CustomerStatusEnum } from './enums';
 import { parseIntegerId, searchValidation } from './validation';
 
@@ -48,13 +48,14 @@ builder.queryFields((t) => ({
       const filter: CustomerFilter = { ...args.filter };
       const order = args.orderBy ?? 'CUSTOMER_ID_ASC';
       const { customers } = ctx.connectors;
+      const summary = summaryFor(info, () => customers.summarize(ctx.tenantId, filter));
       const page = await customers.list(ctx.tenantId, { filter, order, page: pageRequest(args) });
       return connectionResult(page, {
         noun: 'customers',
         kind: 'rows',
         nested: selects(info, 'tickets'),
         filter: { ...filter },
-        summary: () => customers.summarize(ctx.tenantId, filter),
+        summary,
         total: (s) => s.total,
         speak: (s) => customersVoiceSummary({ ...s, filter }),
         freshness: () => customers.freshness(ctx.tenantId),

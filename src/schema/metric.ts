@@ -2,7 +2,7 @@
 import type { MetricFilter, MetricPoint } from '../connectors/metrics';
 import { metricsVoiceSummary, trendOf } from '../insights';
 import { builder } from './builder';
-import { connectionResult, pageRequest, pagingArgs } from './connection';
+import { connectionResult, pageRequest, pagingArgs, summaryFor } from './connection';
 import { TrendEnum } from './enums';
 import { lastDaysValidation } from './validation';
 
@@ -67,15 +67,16 @@ builder.queryFields((t) => ({
     type: MetricConnection,
     description: 'Daily metric points, newest first.',
     args: { filter: t.arg({ type: MetricFilterInput }), ...pagingArgs(t.arg) },
-    resolve: async (_root, args, ctx) => {
+    resolve: async (_root, args, ctx, info) => {
       const filter: MetricFilter = { ...args.filter };
       const { metrics } = ctx.connectors;
+      const summary = summaryFor(info, () => metrics.summarize(ctx.tenantId, filter));
       const page = await metrics.list(ctx.tenantId, { filter, order: 'NEWEST_FIRST', page: pageRequest(args) });
       return connectionResult(page, {
         noun: 'data points',
         kind: 'time-series',
         filter: { ...filter },
-        summary: () => metrics.summarize(ctx.tenantId, filter),
+        summary,
         total: (s) => s.dataPoints,
         speak: (s) => metricsVoiceSummary({ ...s, metric: filter.metric }),
         freshness: () => metrics.freshness(ctx.tenantId),

@@ -6,7 +6,7 @@ import type { Ticket, TicketFilter, TicketOrder, TicketSummary } from '../connec
 import type { GraphQLContext } from '../server/context';
 import { ticketsVoiceSummary } from '../insights';
 import { builder } from './builder';
-import { connectionResult, pageRequest, pagingArgs } from './connection';
+import { connectionResult, pageRequest, pagingArgs, summaryFor } from './connection';
 import { CustomerRef } from './customer';
 import { TicketOrderEnum, TicketPriorityEnum, TicketStatusEnum } from './enums';
 import { parseIntegerId, searchValidation } from './validation';
@@ -72,11 +72,12 @@ builder.queryFields((t) => ({
       orderBy: t.arg({ type: TicketOrderEnum, defaultValue: 'PRIORITY' }),
       ...pagingArgs(t.arg),
     },
-    resolve: async (_root, args, ctx) => {
+    resolve: async (_root, args, ctx, info) => {
       const filter: TicketFilter = { ...args.filter };
       const { tickets } = ctx.connectors;
+      const summary = summaryFor(info, () => tickets.summarize(ctx.tenantId, filter));
       const page = await tickets.list(ctx.tenantId, { filter, order: args.orderBy ?? 'PRIORITY', page: pageRequest(args) });
-      return ticketConnection(ctx, filter, page, () => tickets.summarize(ctx.tenantId, filter));
+      return ticketConnection(ctx, filter, page, summary);
     },
   }),
   ticket: t.field({
