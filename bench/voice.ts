@@ -124,7 +124,10 @@ async function scenario(turns: number, concurrency: number): Promise<VoiceScenar
   const pipeline: TurnTiming[] = [];
   const reference: TurnTiming[] = [];
   let cpuMicros = 0;
-  // Warm-up: module loading and LangGraph's first compile-time paths are not per-turn costs.
+  // Warm-up: module loading, LangGraph's first compile-time paths and V8's compilation of the hot code are not per-turn
+  // costs of a server that has answered before. One turn left most of it cold (the first timed turns cost 3-5x the CPU
+  // of later ones), so 50 turns run at once (about one turn's time), then one more on its own.
+  await Promise.all(Array.from({ length: 50 }, () => pipelineTurn(deps, log)));
   await pipelineTurn(deps, log);
   for (let done = 0; done < turns; done += concurrency) {
     const n = Math.min(concurrency, turns - done);
