@@ -20,6 +20,11 @@ export const configSchema = z
         .optional(),
     ),
     DATA_DIR: z.string().min(1).default('.data/pglite'),
+    // Named prepared statements on PostgreSQL; `false` behind a pooler that cannot keep them (PgBouncer transaction mode < 1.21).
+    DATABASE_PREPARED_STATEMENTS: z
+      .enum(['true', 'false'], { message: 'must be true or false' })
+      .default('true')
+      .transform((v) => v === 'true'),
     LOG_LEVEL: z.enum(logLevels).default('info'),
     TENANT_ID: z.string().min(1).max(64).default('default'),
     GROQ_API_KEY: optionalString,

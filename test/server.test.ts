@@ -41,6 +41,9 @@ describe('configuration', () => {
     );
     expect(loadConfig({}).PORT).toBe(4000);
     expect(loadConfig({}).VOICE_PROVIDER).toBe('local');
+    expect(loadConfig({}).DATABASE_PREPARED_STATEMENTS).toBe(true);
+    expect(loadConfig({ DATABASE_PREPARED_STATEMENTS: 'false' }).DATABASE_PREPARED_STATEMENTS).toBe(false);
+    expect(() => loadConfig({ DATABASE_PREPARED_STATEMENTS: 'yes' })).toThrowError(/DATABASE_PREPARED_STATEMENTS: must be true or false/);
   });
 
   it('stops start-up with a message naming the variable', async () => {

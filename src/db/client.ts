@@ -53,12 +53,13 @@ export async function openPglite(dataDir?: string): Promise<PGlite> {
 }
 
 /**
- * The client drizzle talks to, with one change: `unsafe` (drizzle's only way of running a query) asks postgres.js to
- * prepare the statement. postgres.js keeps one named statement per SQL text and connection, and our SQL texts are a
- * bounded set (values always travel as parameters), so the statements stay few.
+ * The client drizzle talks to, with one change: `unsafe` (drizzle's only way of running a query) prepares the statement
+ * or not as configured, whatever drizzle asked (drizzle prepares only queries it was told to name). postgres.js keeps
+ * one named statement per SQL text and connection, and our SQL texts are a bounded set (values always travel as
+ * parameters), so the statements stay few.
  */
-function preparingClient(sql: postgres.Sql): postgres.Sql {
-  const unsafe: postgres.Sql['unsafe'] = (query, parameters, queryOptions) => sql.unsafe(query, parameters, { ...queryOptions, prepare: true });
+function choosingPrepare(sql: postgres.Sql, prepare: boolean): postgres.Sql {
+  const unsafe: postgres.Sql['unsafe'] = (query, parameters, queryOptions) => sql.unsafe(query, parameters, { ...queryOptions, prepare });
   return new Proxy(sql, { get: (target, property, receiver) => (property === 'unsafe' ? unsafe : Reflect.get(target, property, receiver)) });
 }
 
@@ -82,7 +83,7 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
       onnotice: () => {},
       connection: { application_name: 'universal-data-connector' },
     });
-    const client = options.preparedStatements === false ? sql : preparingClient(sql);
+    const client = choosingPrepare(sql, options.preparedStatements !== false);
     const db = drizzlePostgres(client, { schema, logger }) as unknown as Db;
     return {
       db,

@@ -5,9 +5,17 @@ import type { Config } from '../config';
 import { type Database, createDatabase } from './client';
 import { migrateDatabase } from './migrate';
 
-export async function openConfiguredDatabase(config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR'>, onQuery?: (q: string, p: unknown[]) => void): Promise<Database> {
+export async function openConfiguredDatabase(
+  config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR'> & Partial<Pick<Config, 'DATABASE_PREPARED_STATEMENTS'>>,
+  onQuery?: (q: string, p: unknown[]) => void,
+): Promise<Database> {
   if (!config.DATABASE_URL && !config.DATA_DIR.startsWith('memory://')) mkdirSync(config.DATA_DIR, { recursive: true });
-  const database = await createDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, onQuery });
+  const database = await createDatabase({
+    url: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    onQuery,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
+  });
   try {
     await migrateDatabase(database);
   } catch (error) {

@@ -1,0 +1,43 @@
+// The PostgreSQL client: drizzle's statements run as named prepared statements unless turned off
+// (DATABASE_PREPARED_STATEMENTS=false), and answers are the same either way. PostgreSQL only (PGlite has no pool).
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConnectors } from '../src/connectors';
+import { createDatabase } from '../src/db/client';
+import { importDirectory } from '../src/db/import';
+import { type TestDatabase, createTestDatabase, usingPostgres } from './helpers/database';
+import { generatedDataDir } from './helpers/server';
+
+describe.skipIf(!usingPostgres)('prepared statements (postgres)', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await importDirectory(database, await generatedDataDir({ customers: 10, tickets: 40, days: 5, seed: 4, anchorDate: '2026-11-24' }));
+  });
+  afterAll(() => database?.close());
+
+  for (const preparedStatements of [true, false]) {
+    it(`${preparedStatements ? 'prepares' : 'does not prepare'} drizzle's statements when preparedStatements is ${preparedStatements}`, async () => {
+      // One connection, so the session that ran the queries is the one asked about its prepared statements.
+      const client = await createDatabase({ url: database.url, maxConnections: 1, preparedStatements });
+      try {
+        const tickets = createConnectors(client).tickets;
+        const filter = { status: 'open' as const };
+        const page = await tickets.list('default', { filter, order: 'PRIORITY', page: { first: 5 } });
+        const summary = await tickets.summarize('default', filter);
+        const [truth] = await database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM tickets WHERE status = 'open'`);
+        expect(summary.total).toBe(truth.n);
+        expect(page.edges).toHaveLength(Math.min(5, truth.n));
+        // postgres.js prepares its own start-up query for array types; the rest are ours.
+        const [prepared] = await client.rows<{ n: number }>(
+          sql`SELECT count(*)::int AS n FROM pg_prepared_statements
+            WHERE statement NOT LIKE '%pg_prepared_statements%' AND statement NOT LIKE '%pg_catalog.pg_type%'`,
+        );
+        if (preparedStatements) expect(prepared.n).toBeGreaterThanOrEqual(2);
+        else expect(prepared.n).toBe(0);
+      } finally {
+        await client.close();
+      }
+    });
+  }
+});
