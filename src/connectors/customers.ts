@@ -4,7 +4,7 @@ import type { Database } from '../db/client';
 import { customers } from '../db/schema';
 import { countWindow, windowValues, windowedCountQuery } from './counts';
 import { type OrderKey, fetchPage, likePattern, sourceFreshness } from './paging';
-import { type Runnable, WhereParts, shapeCache } from './statements';
+import { WhereParts, pageStatements, shapeCache } from './statements';
 import type { Connector, ListQuery, Page } from './types';
 
 export const CUSTOMER_STATUSES = ['active', 'inactive'] as const;
@@ -108,25 +108,14 @@ export type CustomersConnector = Connector<Customer, CustomerFilter, CustomerOrd
 export function createCustomersConnector({ database }: { database: Database }): CustomersConnector {
   const { db } = database;
 
-  const listShapes = shapeCache<Runnable<Customer>>();
+  const listPage = pageStatements<Customer>('customers_list', (where, orderBy) =>
+    db.select(customerColumns).from(customers).where(where).orderBy(orderBy),
+  );
   const summaryShapes = shapeCache<ReturnType<typeof database.statement<CountRow>>>();
 
   async function list(tenantId: string, query: ListQuery<CustomerFilter, CustomerOrder>): Promise<Page<Customer>> {
     const where = customerWhere(tenantId, query.filter);
-    return fetchPage(query.page, query.order, orderKeys[query.order], (page) =>
-      listShapes(
-        `${page.shape}|${where.shape}`,
-        () =>
-          db
-            .select(customerColumns)
-            .from(customers)
-            .where(and(...where.conditions(), page.after()))
-            .orderBy(page.orderBy())
-            .limit(sql.placeholder('limit'))
-            .offset(sql.placeholder('offset'))
-            .prepare('customers_list') as unknown as Runnable<Customer>,
-      ).execute({ ...where.values, ...page.values }),
-    );
+    return fetchPage(query.page, query.order, orderKeys[query.order], (page) => listPage(where, page));
   }
 
   async function summarize(tenantId: string, filter: CustomerFilter): Promise<CustomerSummary> {

@@ -4,7 +4,7 @@ import type { Database } from '../db/client';
 import { metricPoints } from '../db/schema';
 import { UserInputError } from '../errors';
 import { type OrderKey, fetchPage, sourceFreshness } from './paging';
-import { type Runnable, WhereParts, shapeCache } from './statements';
+import { WhereParts, pageStatements, shapeCache } from './statements';
 import type { Connector, ListQuery, Page } from './types';
 
 export interface MetricPoint {
@@ -96,25 +96,14 @@ export type MetricsConnector = Connector<MetricPoint, MetricFilter, MetricOrder,
 export function createMetricsConnector({ database, now = () => new Date() }: { database: Database; now?: () => Date }): MetricsConnector {
   const { db } = database;
 
-  const listShapes = shapeCache<Runnable<MetricPoint>>();
+  const listPage = pageStatements<MetricPoint>('metrics_list', (where, orderBy) =>
+    db.select({ metric: metricPoints.metric, date: metricPoints.date, value: metricPoints.value }).from(metricPoints).where(where).orderBy(orderBy),
+  );
   const summaryShapes = shapeCache<ReturnType<typeof database.statement<Record<string, unknown>>>>();
 
   async function list(tenantId: string, query: ListQuery<MetricFilter, MetricOrder>): Promise<Page<MetricPoint>> {
     const where = metricWhere(tenantId, query.filter.metric, resolveDateRange(query.filter, now()));
-    return fetchPage(query.page, query.order, newestFirst, (page) =>
-      listShapes(
-        `${page.shape}|${where.shape}`,
-        () =>
-          db
-            .select({ metric: metricPoints.metric, date: metricPoints.date, value: metricPoints.value })
-            .from(metricPoints)
-            .where(and(...where.conditions(), page.after()))
-            .orderBy(page.orderBy())
-            .limit(sql.placeholder('limit'))
-            .offset(sql.placeholder('offset'))
-            .prepare('metrics_list') as unknown as Runnable<MetricPoint>,
-      ).execute({ ...where.values, ...page.values }),
-    );
+    return fetchPage(query.page, query.order, newestFirst, (page) => listPage(where, page));
   }
 
   async function summarize(tenantId: string, filter: MetricFilter): Promise<MetricSummary> {

@@ -2,6 +2,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { UserInputError } from '../errors';
+import type { PageStatement } from './statements';
 import type { Page, PageRequest, Source } from './types';
 
 export const DEFAULT_PAGE_SIZE = 10;
@@ -122,17 +123,6 @@ export interface OrderKey<T> {
   columns: KeyColumn[];
   key: (row: T) => (string | number)[];
   shape: CursorShape[];
-}
-
-/** What a connector needs to run one page: the statement's shape, its paging SQL, and the paging values. */
-export interface PageStatement {
-  /** Order and paging style: part of the statement's shape key. */
-  shape: string;
-  /** "After the cursor" (undefined on a first or numbered page), with placeholders k0, k1, …. */
-  after(): SQL | undefined;
-  orderBy(): SQL;
-  /** k0…, limit and offset. */
-  values: Record<string, unknown>;
 }
 
 /**

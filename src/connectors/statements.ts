@@ -2,7 +2,7 @@
 // cursor or page, the count window's pieces); every value travels as a parameter. Each shape is built once with
 // placeholders and then run with each request's values: for small queries drizzle's SQL building costs more CPU than
 // the driver and the database together.
-import { type SQL, sql } from 'drizzle-orm';
+import { type SQL, and, sql } from 'drizzle-orm';
 
 type Placeholder = ReturnType<typeof sql.placeholder>;
 
@@ -49,4 +49,35 @@ export function shapeCache<T>(): (key: string, build: () => T) => T {
 /** A drizzle query prepared once, run with each call's placeholder values. */
 export interface Runnable<T> {
   execute(values: Record<string, unknown>): Promise<T[]>;
+}
+
+/** A drizzle SELECT with its WHERE and ORDER BY, still open for LIMIT and OFFSET. */
+export interface PagedSelect<T> {
+  limit(limit: Placeholder): { offset(offset: Placeholder): { prepare(name: string): Runnable<T> } };
+}
+
+/** What fetchPage (paging.ts) gives a page statement: its paging shape, SQL and values. */
+export interface PageStatement {
+  /** Order and paging style: part of the statement's shape key. */
+  shape: string;
+  /** "After the cursor" (undefined on a first or numbered page), with placeholders k0, k1, …. */
+  after(): SQL | undefined;
+  orderBy(): SQL;
+  /** k0…, limit and offset. */
+  values: Record<string, unknown>;
+}
+
+/**
+ * A source's page query, `select(where, orderBy)` LIMIT $limit OFFSET $offset, prepared once per shape (filters set,
+ * order, cursor or not) and run with the request's filter and paging values.
+ */
+export function pageStatements<T>(name: string, select: (where: SQL | undefined, orderBy: SQL) => PagedSelect<T>) {
+  const shapes = shapeCache<Runnable<T>>();
+  return (where: WhereParts, page: PageStatement): Promise<T[]> =>
+    shapes(`${page.shape}|${where.shape}`, () =>
+      select(and(...where.conditions(), page.after()), page.orderBy())
+        .limit(sql.placeholder('limit'))
+        .offset(sql.placeholder('offset'))
+        .prepare(name),
+    ).execute({ ...where.values, ...page.values });
 }

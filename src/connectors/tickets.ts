@@ -4,7 +4,7 @@ import type { Database } from '../db/client';
 import { tickets } from '../db/schema';
 import { countWindow, windowValues, windowedCountQuery } from './counts';
 import { type OrderKey, encodeCursor, fetchPage, likePattern, orderByKey, sourceFreshness, toPage } from './paging';
-import { type Runnable, WhereParts, shapeCache } from './statements';
+import { WhereParts, pageStatements, shapeCache } from './statements';
 import type { Connector, ListQuery, Page } from './types';
 
 export const TICKET_STATUSES = ['open', 'closed'] as const;
@@ -144,25 +144,14 @@ export type TicketsConnector = Connector<Ticket, TicketFilter, TicketOrder, Tick
 export function createTicketsConnector({ database }: { database: Database }): TicketsConnector {
   const { db } = database;
 
-  const listShapes = shapeCache<Runnable<Ticket>>();
+  const listPage = pageStatements<Ticket>('tickets_list', (where, orderBy) =>
+    db.select(ticketColumns).from(tickets).where(where).orderBy(orderBy),
+  );
   const summaryShapes = shapeCache<ReturnType<typeof database.statement<CountRow>>>();
 
   async function list(tenantId: string, query: ListQuery<TicketFilter, TicketOrder>): Promise<Page<Ticket>> {
     const where = ticketWhere(tenantId, query.filter);
-    return fetchPage(query.page, query.order, orderKeys[query.order], (page) =>
-      listShapes(
-        `${page.shape}|${where.shape}`,
-        () =>
-          db
-            .select(ticketColumns)
-            .from(tickets)
-            .where(and(...where.conditions(), page.after()))
-            .orderBy(page.orderBy())
-            .limit(sql.placeholder('limit'))
-            .offset(sql.placeholder('offset'))
-            .prepare('tickets_list') as unknown as Runnable<Ticket>,
-      ).execute({ ...where.values, ...page.values }),
-    );
+    return fetchPage(query.page, query.order, orderKeys[query.order], (page) => listPage(where, page));
   }
 
   async function summarize(tenantId: string, filter: TicketFilter): Promise<TicketSummary> {
