@@ -168,6 +168,6 @@ export function createCustomersConnector({ database }: { database: Database }): 
     list,
     summarize,
     byIds,
-    freshness: (tenantId) => sourceFreshness(database, tenantId, 'customers'),
+    freshness: sourceFreshness(database, 'customers'),
   };
 }

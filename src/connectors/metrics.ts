@@ -155,6 +155,6 @@ export function createMetricsConnector({ database, now = () => new Date() }: { d
     list,
     summarize,
     names,
-    freshness: (tenantId) => sourceFreshness(database, tenantId, 'metrics'),
+    freshness: sourceFreshness(database, 'metrics'),
   };
 }

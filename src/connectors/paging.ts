@@ -72,22 +72,15 @@ export function likePattern(search: string): string {
   return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-/** When a tenant's source last changed, from data_changes (kept by triggers on every write). */
-export async function sourceFreshness(database: Database, tenantId: string, source: Source): Promise<Date | null> {
-  const rows = await freshnessStatement(database)({ tenantId, source });
-  return rows[0] ? new Date(rows[0].changed_at) : null;
-}
-
-const freshnessStatements = new WeakMap<Database, (values: Record<string, unknown>) => Promise<{ changed_at: string | Date }[]>>();
-function freshnessStatement(database: Database) {
-  let statement = freshnessStatements.get(database);
-  if (!statement) {
-    statement = database.statement<{ changed_at: string | Date }>(
-      () => sql`SELECT changed_at FROM data_changes WHERE tenant_id = ${sql.placeholder('tenantId')} AND source = ${sql.placeholder('source')}`,
-    );
-    freshnessStatements.set(database, statement);
-  }
-  return statement;
+/** When a tenant's source last changed, from data_changes (kept by triggers on every write); one statement per connector. */
+export function sourceFreshness(database: Database, source: Source): (tenantId: string) => Promise<Date | null> {
+  const statement = database.statement<{ changed_at: string | Date }>(
+    () => sql`SELECT changed_at FROM data_changes WHERE tenant_id = ${sql.placeholder('tenantId')} AND source = ${sql.placeholder('source')}`,
+  );
+  return async (tenantId) => {
+    const rows = await statement({ tenantId, source });
+    return rows[0] ? new Date(rows[0].changed_at) : null;
+  };
 }
 
 export interface KeyColumn {

@@ -21,13 +21,6 @@ export class WhereParts {
     return this;
   }
 
-  /** A condition whose values were added separately (e.g. shared by several conditions). */
-  addShaped(key: string, condition: () => SQL): this {
-    this.shape += `${key};`;
-    this.builders.push(condition);
-    return this;
-  }
-
   conditions(): SQL[] {
     return this.builders.map((build) => build());
   }

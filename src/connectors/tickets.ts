@@ -261,6 +261,6 @@ export function createTicketsConnector({ database }: { database: Database }): Ti
     byIds,
     listForCustomers,
     summarizeForCustomers,
-    freshness: (tenantId) => sourceFreshness(database, tenantId, 'tickets'),
+    freshness: sourceFreshness(database, 'tickets'),
   };
 }

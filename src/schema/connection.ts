@@ -134,16 +134,19 @@ const SUMMARY_FIELDS = new Set(['totalCount', 'voiceSummary', 'metadata']);
 export function summaryFor<T>(info: GraphQLResolveInfo, run: () => Promise<T>): () => Promise<T> {
   const summary = lazy(run);
   // The field resolver awaits the same promise and reports its failure; this only starts it early.
-  if (selectsDirectly(info, SUMMARY_FIELDS)) summary().catch(() => undefined);
+  if (selectsAny(info, SUMMARY_FIELDS, false)) summary().catch(() => undefined);
   return summary;
 }
 
-/** Whether the selection right under this field (fragments followed, not nested fields) names one of these fields. */
-function selectsDirectly(info: GraphQLResolveInfo, names: Set<string>): boolean {
+/**
+ * Whether the client's selection under this field names one of these fields (fragments followed); `nested` also looks
+ * inside the selected fields, at any depth.
+ */
+function selectsAny(info: GraphQLResolveInfo, names: Set<string>, nested: boolean): boolean {
   const seen = new Set<string>();
   const walk = (set: SelectionSetNode | undefined): boolean =>
     !!set?.selections.some((s) => {
-      if (s.kind === 'Field') return names.has(s.name.value);
+      if (s.kind === 'Field') return names.has(s.name.value) || (nested && walk(s.selectionSet));
       if (s.kind === 'InlineFragment') return walk(s.selectionSet);
       if (seen.has(s.name.value)) return false;
       seen.add(s.name.value);
@@ -152,16 +155,7 @@ function selectsDirectly(info: GraphQLResolveInfo, names: Set<string>): boolean 
   return info.fieldNodes.some((node) => walk(node.selectionSet));
 }
 
-/** Whether the client's selection under this field asks for a field by name (fragments followed). */
+/** Whether the client's selection under this field asks for a field by name, at any depth (fragments followed). */
 export function selects(info: GraphQLResolveInfo, fieldName: string): boolean {
-  const seen = new Set<string>();
-  const walk = (set: SelectionSetNode | undefined): boolean =>
-    !!set?.selections.some((s) => {
-      if (s.kind === 'Field') return s.name.value === fieldName || walk(s.selectionSet);
-      if (s.kind === 'InlineFragment') return walk(s.selectionSet);
-      if (seen.has(s.name.value)) return false;
-      seen.add(s.name.value);
-      return walk(info.fragments[s.name.value]?.selectionSet);
-    });
-  return info.fieldNodes.some((node) => walk(node.selectionSet));
+  return selectsAny(info, new Set([fieldName]), true);
 }
