@@ -298,6 +298,32 @@ describe('sessions', () => {
     ]);
   });
 
+  it('keeps the question of a turn interrupted while the model was still answering, for the next turn', async () => {
+    fake.hold('chat');
+    const chats = fake.requests.filter((r) => r.endpoint === 'chat').length;
+    const first = await startTurn(vs.server, { text: 'How many open tickets are there?' });
+    const firstEvents = subscribeEvents(vs.ws, first.sessionId, first.id);
+    await fake.waitForRequests('chat', chats + 1); // turn 1's model call is out and not answered
+
+    const second = await startTurn(vs.server, { sessionId: first.sessionId, text: 'Only the urgent ones, please.' });
+    await firstEvents.done;
+    expect(firstEvents.events.at(-1)).toMatchObject({ __typename: 'TurnFailedEvent', code: 'INTERRUPTED' });
+    await fake.waitForRequests('chat', chats + 2); // turn 2's model call; held answers go out in arrival order
+    fake.script('chat', () => textCompletion('(turn 1, interrupted)'), () => textCompletion('Two of them are urgent.'));
+    fake.release('chat');
+    const secondEvents = subscribeEvents(vs.ws, second.sessionId, second.id);
+    await secondEvents.done;
+    expect(secondEvents.events.at(-1)).toMatchObject({ __typename: 'TurnCompletedEvent', responseText: 'Two of them are urgent.' });
+
+    // The second turn's model saw the first question (unanswered), then the second.
+    const last = received('chat').at(-1)!;
+    const said = last.json.messages.filter((m: { role: string }) => m.role !== 'system').map((m: { role: string; content: string }) => [m.role, m.content]);
+    expect(said).toEqual([
+      ['user', 'How many open tickets are there?'],
+      ['user', 'Only the urgent ones, please.'],
+    ]);
+  });
+
   it('gives the LLM the conversation so far on the next turn of a session', async () => {
     fake.script(
       'chat',

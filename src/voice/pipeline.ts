@@ -2,7 +2,7 @@
 // The agent keeps generating while earlier sentences are being spoken; every step appends to the turn's event log.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type AgentEvent, type AgentGraph, PENDING_QUESTION_KEY } from '../agent/graph';
+import { AGENT_EVENTS_KEY, type AgentEvent, type AgentGraph, PENDING_QUESTION_KEY, type PendingQuestion, rememberQuestion } from '../agent/graph';
 import type { Logger } from '../server/logger';
 import { type AudioInput, checkAudio } from './audio';
 import { VoiceError, providerError } from './errors';
@@ -88,6 +88,8 @@ export async function runTurn(deps: PipelineDeps, request: TurnRequest): Promise
   let firstAudioMs: number | null = null;
   let stage = 'speech-to-text';
   const queue = createQueue<string>();
+  const threadId = `${request.tenantId}:${request.sessionId}`;
+  let agentStarted = false;
 
   try {
     // 1. Speech-to-text (or the typed text), beside the agent (step 3): the agent loads the conversation and prepares its
@@ -153,7 +155,8 @@ export async function runTurn(deps: PipelineDeps, request: TurnRequest): Promise
     });
     speakerDone.catch(() => {}); // awaited below; this only keeps an early agent failure from leaving it unhandled
 
-    // 3. The agent, streamed: text goes through the sentence splitter; tool calls and results become events.
+    // 3. The agent, streamed (its events come to onEvent as they happen): text goes through the sentence splitter; tool
+    // calls and results become events.
     // The session's previous (interrupted) turn writes its last memory checkpoint first; bounded, so a stuck provider
     // call in the old turn cannot hold the new one.
     if (request.after) await Promise.race([request.after.catch(() => {}), sleep(5000, undefined, { ref: false })]);
@@ -169,24 +172,27 @@ export async function runTurn(deps: PipelineDeps, request: TurnRequest): Promise
       }
     };
     try {
-      const stream = await deps.graph.stream(
-        { messages: [] },
-        {
-          configurable: { thread_id: `${request.tenantId}:${request.sessionId}`, tenantId: request.tenantId, [PENDING_QUESTION_KEY]: question },
-          // The agent's nodes write their own events (see AgentEvent): no callback handler runs per model token.
-          streamMode: 'custom',
-          // One checkpoint when the run ends (completed, failed or interrupted), not one per step.
-          durability: 'exit',
-          signal,
-        },
-      );
-      for await (const chunk of stream) {
-        const event = chunk as AgentEvent;
+      const onEvent = (event: AgentEvent) => {
+        if (signal.aborted) return; // the turn is over: nothing more of it reaches the log or the speaker
         if (event.type === 'text') say(splitter.push(event.text));
         else if (event.type === 'message-end') say(splitter.flush());
         else if (event.type === 'tool-call') writer.append({ type: 'ToolCallEvent', tool: event.tool, arguments: event.arguments });
         else if (event.type === 'tool-result') writer.append({ type: 'ToolResultEvent', tool: event.tool, summary: event.summary });
-      }
+      };
+      agentStarted = true;
+      await deps.graph.invoke(
+        { messages: [] },
+        {
+          configurable: {
+            thread_id: threadId,
+            tenantId: request.tenantId,
+            [PENDING_QUESTION_KEY]: { id: request.turnId, text: question } satisfies PendingQuestion,
+            [AGENT_EVENTS_KEY]: onEvent,
+          },
+          durability: 'exit',
+          signal,
+        },
+      );
     } catch (error) {
       if (signal.aborted) throw signal.reason ?? error;
       throw providerError(stage, error);
@@ -207,6 +213,12 @@ export async function runTurn(deps: PipelineDeps, request: TurnRequest): Promise
     return outcome;
   } catch (caught) {
     const reason = request.signal.aborted ? request.signal.reason : caught;
+    // The run has settled (it is awaited above); a question it heard but did not store stays in the conversation.
+    if (agentStarted && transcript !== null) {
+      await rememberQuestion(deps.graph, threadId, { id: request.turnId, text: transcript }).catch((e: unknown) =>
+        deps.log.error('voice turn: could not keep the question in the conversation', { turnId: request.turnId, error: String(e) }),
+      );
+    }
     if (request.signal.aborted) {
       // Interrupted from outside: the service has already ended the turn's log (TurnFailed INTERRUPTED).
       const error = reason instanceof VoiceError ? reason : new VoiceError('INTERRUPTED', 'the turn was interrupted', true);
