@@ -97,7 +97,7 @@ export function renderMarkdown(r: BenchResults): string {
       '| subscribers | connect s | server RSS idle MiB | RSS subscribed MiB | RSS after delivery MiB | server CPU µs per delivery | client CPU µs per delivery | events per client | deliveries (missing) | delivery p50 ms | delivery p99 ms |',
       '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
-    type Row = Omit<Extract<BenchResults['subscribers'], unknown[]>[number], 'floor'>;
+    type Row = Omit<Extract<BenchResults['subscribers'], unknown[]>[number], 'floor' | 'tcpFloor'>;
     const row = (label: string, s: Row) =>
       out.push(
         `| ${label} | ${s.connectSeconds.toFixed(1)} | ${n0(s.rssIdleMiB)} | ${s.rssSubscribedMiB === undefined ? 'n/a' : n0(s.rssSubscribedMiB)} | ${n0(s.rssMiB)} | ${s.serverCpuMicrosPerDelivery === undefined ? 'n/a' : n0(s.serverCpuMicrosPerDelivery)} | ${s.clientCpuMicrosPerDelivery === undefined ? 'n/a' : n0(s.clientCpuMicrosPerDelivery)} | ${s.events} | ${n0(s.deliveries)} (${n0(s.missing)}) | ${ms(s.delivery.p50)} | ${ms(s.delivery.p99)} |`,
@@ -106,6 +106,13 @@ export function renderMarkdown(r: BenchResults): string {
       row(n0(s.subscribers), s);
       // The same clients and fan-out against a bare ws server: what the sockets alone cost on this machine.
       if (s.floor) row(`${n0(s.subscribers)} bare ws floor`, s.floor);
+      // The same events as raw TCP frames from a C sender: what the kernel alone costs (no RSS figures: not Node).
+      const t = s.tcpFloor;
+      if (t && 'delivery' in t)
+        out.push(
+          `| ${n0(s.subscribers)} raw TCP floor (C sender) | ${t.connectSeconds.toFixed(1)} | n/a | n/a | n/a | ${n0(t.senderCpuMicrosPerDelivery)} | ${n0(t.clientCpuMicrosPerDelivery)} | ${t.events} | ${n0(t.deliveries)} (${n0(t.missing)}) | ${ms(t.delivery.p50)} | ${ms(t.delivery.p99)} |`,
+        );
+      else if (t) out.push(`| ${n0(s.subscribers)} raw TCP floor | skipped: ${t.skipped} |${' |'.repeat(9)}`);
     }
     out.push('');
   }
@@ -142,7 +149,7 @@ export function renderMarkdown(r: BenchResults): string {
     const top = r.subscribers.reduce((a, b) => (b.subscribers > a.subscribers ? b : a));
     const ok = top.subscribers >= 10_000 ? top.rssMiB < 1024 && top.delivery.p99 < 100 && top.missing === 0 : null;
     out.push(
-      `- Subscribers: 10,000 on one process under 1 GiB with delivery p99 under 100 ms: ${verdict(ok)} (largest run: ${n0(top.subscribers)} subscribers, ${n0(top.rssMiB)} MiB, p99 ${ms(top.delivery.p99)} ms, ${n0(top.missing)} missing${top.floor ? `; the bare ws floor on the same clients: p99 ${ms(top.floor.delivery.p99)} ms` : ''}).`,
+      `- Subscribers: 10,000 on one process under 1 GiB with delivery p99 under 100 ms: ${verdict(ok)} (largest run: ${n0(top.subscribers)} subscribers, ${n0(top.rssMiB)} MiB, p99 ${ms(top.delivery.p99)} ms, ${n0(top.missing)} missing${top.floor ? `; the bare ws floor on the same clients: p99 ${ms(top.floor.delivery.p99)} ms` : ''}${top.tcpFloor && 'delivery' in top.tcpFloor ? `; the same events as raw TCP frames from a C sender: p99 ${ms(top.tcpFloor.delivery.p99)} ms, its longest send loop ${ms(top.tcpFloor.longestSendLoopMs)} ms` : ''}).`,
     );
   } else out.push('- Subscribers: NOT MEASURED.');
   out.push('');

@@ -7,6 +7,7 @@ import { type BenchDatabase, prepareDatabase, size } from './dataset';
 import { type ServerProcess, spawnBenchServer } from './server-process';
 import { type LatencyStats, summarize } from './stats';
 import type { ClientCommand, ClientReport, TurnShape } from './subscriber-clients';
+import { type TcpFloorResult, measureTcpFloor } from './tcp-floor';
 import type { FloorTurn } from './ws-floor-server';
 
 export interface SubscriberResult {
@@ -26,7 +27,9 @@ export interface SubscriberResult {
   missing: number;
   delivery: LatencyStats;
   /** The same clients and fan-out against a bare ws server (no GraphQL): what the sockets alone cost here. */
-  floor?: Omit<SubscriberResult, 'floor'>;
+  floor?: Omit<SubscriberResult, 'floor' | 'tcpFloor'>;
+  /** The same turn's events sent by a C program as raw TCP frames (tcp-floor.ts): what the kernel alone costs here. */
+  tcpFloor?: TcpFloorResult | { skipped: string };
 }
 
 const TURN = 'mutation Turn($input: VoiceTurnInput!) { voiceTurn(input: $input) { id sessionId status } }';
@@ -73,7 +76,7 @@ interface Target {
   nextTurn(sessionId: string): Promise<string>;
 }
 
-type Measured = Omit<SubscriberResult, 'floor'> & { shape: TurnShape };
+type Measured = Omit<SubscriberResult, 'floor' | 'tcpFloor'> & { shape: TurnShape };
 
 async function measure({ server, firstTurn, nextTurn }: Target, count: number, log: (line: string) => void): Promise<Measured> {
   const rssIdle = (await server.stats()).rss;
@@ -165,7 +168,8 @@ export async function runSubscriberBench(options: {
       options.log(`subscribers ${count}: rss ${result.rssMiB.toFixed(0)} MiB, delivery p50 ${result.delivery.p50} ms p99 ${result.delivery.p99} ms`);
       const { shape: _, ...floor } = await measureFloor(count, shape, options.log);
       options.log(`floor: subscribers ${count}: rss ${floor.rssMiB.toFixed(0)} MiB, delivery p50 ${floor.delivery.p50} ms p99 ${floor.delivery.p99} ms`);
-      results.push({ ...result, floor });
+      const tcpFloor = await measureTcpFloor(count, shape.map((e) => e.offsetMs), options.log);
+      results.push({ ...result, floor, tcpFloor });
     }
   } finally {
     if (!options.database) await bench.drop();
