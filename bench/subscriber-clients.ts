@@ -2,6 +2,7 @@
 // `ws` (connection_init, subscribe, then next messages), each holding Subscription.voiceEvents on one session. Every
 // event of the measured turn is timed on arrival against its own `at`. Driven by subscribers.ts over IPC.
 import WebSocket from 'ws';
+import { openInBatches } from './open-in-batches';
 
 export const SUBSCRIPTION = 'subscription Events($s: ID!) { voiceEvents(sessionId: $s) { __typename turnId seq at } }';
 
@@ -84,13 +85,8 @@ function open(command: Extract<ClientCommand, { type: 'open' }>, index: number):
 
 process.on('message', async (command: ClientCommand) => {
   if (command.type === 'open') {
-    const started = performance.now();
-    for (let start = 0; start < command.count; start += command.batch) {
-      const batch: Promise<void>[] = [];
-      for (let i = start; i < Math.min(command.count, start + command.batch); i++) batch.push(open(command, i));
-      await Promise.all(batch);
-    }
-    send({ type: 'subscribed', seconds: (performance.now() - started) / 1000 });
+    const seconds = await openInBatches(command.count, command.batch, (i) => open(command, i));
+    send({ type: 'subscribed', seconds });
   } else if (command.type === 'arm') {
     cpuAtArm = process.cpuUsage();
     send({ type: 'armed' });

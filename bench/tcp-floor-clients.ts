@@ -1,6 +1,7 @@
 // The kernel floor's clients (tcp-floor.ts), in a process of their own: N plain TCP sockets to the C sender, each
 // timing every 128-byte frame on arrival against the send time written at its start. Driven over IPC.
 import net from 'node:net';
+import { openInBatches } from './open-in-batches';
 
 export type TcpClientCommand = { type: 'open'; port: number; count: number; batch: number } | { type: 'arm' } | { type: 'measure'; events: number; timeoutMs: number };
 
@@ -47,13 +48,8 @@ function open(port: number, index: number): Promise<void> {
 
 process.on('message', async (command: TcpClientCommand) => {
   if (command.type === 'open') {
-    const started = performance.now();
-    for (let start = 0; start < command.count; start += command.batch) {
-      const batch: Promise<void>[] = [];
-      for (let i = start; i < Math.min(command.count, start + command.batch); i++) batch.push(open(command.port, i));
-      await Promise.all(batch);
-    }
-    send({ type: 'connected', seconds: (performance.now() - started) / 1000 });
+    const seconds = await openInBatches(command.count, command.batch, (i) => open(command.port, i));
+    send({ type: 'connected', seconds });
   } else if (command.type === 'arm') {
     cpuAtArm = process.cpuUsage();
     send({ type: 'armed' });
