@@ -1,5 +1,6 @@
 // Starts bench/server.ts in its own process (so load generator and server don't share an event loop) and talks to it.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { profileFlags } from './stats';
 
 export interface ServerStats {
@@ -16,9 +17,15 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
+/** The Node flags `npm start` gives the server (package.json's start script), so the benchmarked server runs as users run it. */
+function startFlags(): string[] {
+  const start = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start;
+  return start.split(/\s+/).filter((token) => token.startsWith('--'));
+}
+
 /** Spawns the bench server (or another script that prints READY <url> and answers "stats") and resolves once ready. */
 export function spawnBenchServer(args: string[], script = 'bench/server.ts'): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...profileFlags(), '--import', 'tsx', script, ...args], {
+  const child = spawn(process.execPath, [...startFlags(), ...profileFlags(), '--import', 'tsx', script, ...args], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
