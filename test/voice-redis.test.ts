@@ -2,6 +2,7 @@
 // other (from its first event, live and late), and a new turn on either instance interrupts the session's running turn.
 import { createConnection } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TtsProvider } from '../src/voice/providers/types';
 import { encodeWav } from '../src/voice/audio';
@@ -111,5 +112,31 @@ describe.skipIf(!redisUp)(`two instances over Redis${redisUp ? '' : ` (skipped: 
     await onB.done;
     const closedHigh = data.tickets.filter((t) => t.status === 'closed' && t.priority === 'high').length;
     expect(onB.events.at(-1)!.responseText).toContain(`${closedHigh} closed high-priority support ticket`);
+  });
+
+  it('waits for the interrupted turn on A to write its memory before B answers, even when that write is slow', async () => {
+    // A deliberately slow checkpoint write: B's turn starts while A's memory is still being written, and must not answer
+    // from the conversation as it was before A's turn. (PGlite runs one statement at a time, so there B's read waits
+    // anyway; PostgreSQL shows the race.)
+    await database.rows(sql`CREATE FUNCTION udc_test_slow_checkpoint() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_sleep(0.4); RETURN NEW; END $$`);
+    await database.rows(sql`CREATE TRIGGER udc_test_slow_checkpoint BEFORE INSERT ON checkpoints FOR EACH ROW EXECUTE FUNCTION udc_test_slow_checkpoint()`);
+    try {
+      gateA.hold();
+      const first = await startTurn(a.server, { text: 'How many open high priority tickets are there?' });
+      const onA = subscribeEvents(a.ws, first.sessionId, first.id);
+      await onA.until((e) => e.__typename === 'ResponseTextEvent');
+      const second = await startTurn(b.server, { sessionId: first.sessionId, text: 'What about closed ones?' });
+      await onA.done;
+      gateA.release();
+      const onB = subscribeEvents(b.ws, second.sessionId, second.id);
+      await onB.done;
+      const closedHigh = data.tickets.filter((t) => t.status === 'closed' && t.priority === 'high').length;
+      expect(onB.events.at(-1)!.responseText).toContain(`${closedHigh} closed high-priority support ticket`);
+    } finally {
+      gateA.release();
+      await database.rows(sql`DROP TRIGGER udc_test_slow_checkpoint ON checkpoints`);
+      await database.rows(sql`DROP FUNCTION udc_test_slow_checkpoint()`);
+    }
   });
 });

@@ -1,8 +1,9 @@
 // The VoiceService the app holds: picks providers from configuration, builds the agent, starts turns in the background
 // (barge-in cancels a session's running turn), stores sessions and turns in the database, and serves the event log.
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, lte, ne, sql } from 'drizzle-orm';
 import { createCheckpointer } from '../agent/checkpointer';
 import { type AgentGraph, createAgentGraph } from '../agent/graph';
 import { createGroqChatModel } from '../agent/groq-model';
@@ -26,6 +27,10 @@ import { createGroqTts } from './providers/groq/tts';
 import { createLocalStt } from './providers/local/stt';
 import { createLocalTts } from './providers/local/tts';
 import type { SttProvider, TtsProvider } from './providers/types';
+
+/** How long a new turn waits for the session's previous turn on another instance to write its memory, and how often it looks. */
+const OTHER_INSTANCE_WAIT_MS = 4000;
+const OTHER_INSTANCE_POLL_MS = 20;
 
 export type VoiceConfig = Pick<
   Config,
@@ -198,6 +203,36 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
     timings: outcome.timings as Record<string, number | null> | null,
   });
 
+  /**
+   * With Redis, the session's previous turn may be running on another instance (the announcement interrupts it there).
+   * Resolves once no earlier turn of the session is RUNNING in the database, i.e. once that instance has written the
+   * turn's memory and outcome, so this turn's agent reads the whole conversation. Polls for at most
+   * OTHER_INSTANCE_WAIT_MS; a turn still RUNNING then (its instance stopped mid-turn) is marked INTERRUPTED, so the
+   * session's later turns do not wait for it again.
+   */
+  async function otherInstanceSettled(tenantId: string, sessionId: string, turnId: string, startedAt: Date, signal: AbortSignal) {
+    const earlierRunning = and(
+      eq(voiceTurns.tenantId, tenantId),
+      eq(voiceTurns.sessionId, sessionId),
+      eq(voiceTurns.status, 'RUNNING'),
+      ne(voiceTurns.turnId, turnId),
+      lte(voiceTurns.startedAt, startedAt),
+    );
+    const deadline = Date.now() + OTHER_INSTANCE_WAIT_MS;
+    while (!signal.aborted) {
+      const [row] = await db.select({ turnId: voiceTurns.turnId }).from(voiceTurns).where(earlierRunning).limit(1);
+      if (!row) return;
+      if (Date.now() >= deadline) {
+        await db
+          .update(voiceTurns)
+          .set({ status: 'INTERRUPTED', errorCode: 'INTERRUPTED', errorMessage: `interrupted by turn ${turnId}; the instance running it did not end it`, finishedAt: new Date() })
+          .where(earlierRunning);
+        return;
+      }
+      await sleep(OTHER_INSTANCE_POLL_MS, undefined, { signal }).catch(() => {});
+    }
+  }
+
   async function start(tenantId: string, input: StartTurnInput) {
     if (closed) throw new VoiceError('INTERNAL', 'the voice service is shutting down', true);
     const sessionId = input.sessionId ?? randomUUID();
@@ -248,7 +283,7 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
           voice: input.voice,
           signal: controller.signal,
           writer,
-          after: previous?.settled,
+          after: previous?.settled ?? (shared && input.sessionId ? otherInstanceSettled(tenantId, sessionId, turnId, startedAt, controller.signal) : undefined),
           beforeEnd: (outcome) => {
             finishing = true;
             return persistOutcome(tenantId, turnId, storedOutcome(outcome));
