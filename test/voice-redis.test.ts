@@ -139,4 +139,20 @@ describe.skipIf(!redisUp)(`two instances over Redis${redisUp ? '' : ` (skipped: 
       await database.rows(sql`DROP FUNCTION udc_test_slow_checkpoint()`);
     }
   });
+
+  it('does not wait for ever on a turn left RUNNING by an instance that stopped: it is marked INTERRUPTED', async () => {
+    const sessionId = `stale-${randomBytes(4).toString('hex')}`;
+    await database.rows(sql`INSERT INTO voice_sessions (tenant_id, session_id) VALUES ('default', ${sessionId})`);
+    await database.rows(sql`INSERT INTO voice_turns (tenant_id, turn_id, session_id, status, input_kind) VALUES ('default', 'lost-turn', ${sessionId}, 'RUNNING', 'TEXT')`);
+    const turn = await startTurn(b.server, { sessionId, text: 'How many customers do we have?' });
+    const onB = subscribeEvents(b.ws, sessionId, turn.id);
+    await onB.done;
+    expect(onB.events.at(-1)).toMatchObject({ __typename: 'TurnCompletedEvent' });
+    expect(onB.events.at(-1)!.responseText).toContain(`${data.customers.length} customers`);
+    const stored = await b.server.query(`query($id: ID!) { voiceSession(sessionId: $id) { turns { id status errorCode } } }`, { id: sessionId });
+    expect(stored.data.voiceSession.turns).toEqual([
+      { id: 'lost-turn', status: 'INTERRUPTED', errorCode: 'INTERRUPTED' },
+      { id: turn.id, status: 'COMPLETED', errorCode: null },
+    ]);
+  });
 });
