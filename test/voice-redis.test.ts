@@ -97,21 +97,29 @@ describe.skipIf(!redisUp)(`two instances over Redis${redisUp ? '' : ` (skipped: 
     expect(late.events).toEqual(onA.events);
   });
 
-  it('interrupts a turn running on A when the session continues on B, and B knows the conversation', async () => {
+  /**
+   * A question on A, held while A speaks its answer; then the session continues on B with a follow-up that only makes
+   * sense with A's question in memory. Returns both turns' events, each turn run to its end.
+   */
+  async function continueOnB() {
     gateA.hold();
     const first = await startTurn(a.server, { text: 'How many open high priority tickets are there?' });
     const onA = subscribeEvents(a.ws, first.sessionId, first.id);
     await onA.until((e) => e.__typename === 'ResponseTextEvent');
     const second = await startTurn(b.server, { sessionId: first.sessionId, text: 'What about closed ones?' });
     await onA.done;
-    expect(onA.events.at(-1)).toMatchObject({ __typename: 'TurnFailedEvent', code: 'INTERRUPTED' });
-    expect(onA.events.some((e) => e.__typename === 'AudioChunkEvent')).toBe(false);
     gateA.release();
-
     const onB = subscribeEvents(b.ws, second.sessionId, second.id);
     await onB.done;
-    const closedHigh = data.tickets.filter((t) => t.status === 'closed' && t.priority === 'high').length;
-    expect(onB.events.at(-1)!.responseText).toContain(`${closedHigh} closed high-priority support ticket`);
+    return { onA, onB };
+  }
+  const closedHighAnswer = () => `${data.tickets.filter((t) => t.status === 'closed' && t.priority === 'high').length} closed high-priority support ticket`;
+
+  it('interrupts a turn running on A when the session continues on B, and B knows the conversation', async () => {
+    const { onA, onB } = await continueOnB();
+    expect(onA.events.at(-1)).toMatchObject({ __typename: 'TurnFailedEvent', code: 'INTERRUPTED' });
+    expect(onA.events.some((e) => e.__typename === 'AudioChunkEvent')).toBe(false);
+    expect(onB.events.at(-1)!.responseText).toContain(closedHighAnswer());
   });
 
   it('waits for the interrupted turn on A to write its memory before B answers, even when that write is slow', async () => {
@@ -122,17 +130,8 @@ describe.skipIf(!redisUp)(`two instances over Redis${redisUp ? '' : ` (skipped: 
       BEGIN PERFORM pg_sleep(0.4); RETURN NEW; END $$`);
     await database.rows(sql`CREATE TRIGGER udc_test_slow_checkpoint BEFORE INSERT ON checkpoints FOR EACH ROW EXECUTE FUNCTION udc_test_slow_checkpoint()`);
     try {
-      gateA.hold();
-      const first = await startTurn(a.server, { text: 'How many open high priority tickets are there?' });
-      const onA = subscribeEvents(a.ws, first.sessionId, first.id);
-      await onA.until((e) => e.__typename === 'ResponseTextEvent');
-      const second = await startTurn(b.server, { sessionId: first.sessionId, text: 'What about closed ones?' });
-      await onA.done;
-      gateA.release();
-      const onB = subscribeEvents(b.ws, second.sessionId, second.id);
-      await onB.done;
-      const closedHigh = data.tickets.filter((t) => t.status === 'closed' && t.priority === 'high').length;
-      expect(onB.events.at(-1)!.responseText).toContain(`${closedHigh} closed high-priority support ticket`);
+      const { onB } = await continueOnB();
+      expect(onB.events.at(-1)!.responseText).toContain(closedHighAnswer());
     } finally {
       gateA.release();
       await database.rows(sql`DROP TRIGGER udc_test_slow_checkpoint ON checkpoints`);
