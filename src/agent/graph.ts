@@ -1,7 +1,7 @@
 // The agent: a LangGraph state graph (model ⇄ tools) built by a factory from injected parts; nothing compiles at import.
-// Its nodes report what happens as it happens (text as the model writes it, tool calls, tool results): to a sink the
-// caller passes in the run's configurable (AGENT_EVENTS_KEY), called in place, or else to LangGraph's custom stream
-// (`streamMode: 'custom'`). Only the model call carries a callback handler.
+// Its nodes report what happens as it happens (text as the model writes it, tool calls, tool results) to a function the
+// caller passes in the run's configurable (AGENT_EVENTS_KEY), called in place. Only the model call carries a callback
+// handler.
 // A run may start before the question is known (speech still being transcribed): its first model step waits for it.
 import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import type { CallbackManager } from '@langchain/core/callbacks/manager';
@@ -41,14 +41,15 @@ export interface PendingQuestion {
  */
 export const AGENT_EVENTS_KEY = 'agentEvents';
 
+/** The run's AgentEvent function; a run without one (a plain invoke) reports to nobody. */
 function reporter(config: LangGraphRunnableConfig): (event: AgentEvent) => void {
-  const sink = config.configurable?.[AGENT_EVENTS_KEY] as ((event: AgentEvent) => void) | undefined;
-  return sink ?? ((event) => config.writer?.(event));
+  return (config.configurable?.[AGENT_EVENTS_KEY] as ((event: AgentEvent) => void) | undefined) ?? (() => {});
 }
 
 /**
- * Hands the model's text to the run's writer token by token. It asks the model to stream (lc_prefer_streaming) and is
- * awaited inline (not queued in the background), so a token is out before the model reads the next one. It is added to
+ * Hands the model's text to the run's AgentEvent function token by token. It asks the model to stream
+ * (lc_prefer_streaming) and is awaited inline (not queued in the background), so a token is out before the model reads
+ * the next one. It is added to
  * the model call only, so the rest of the graph runs with no callback handler at all.
  */
 class TextForwarder extends BaseCallbackHandler {

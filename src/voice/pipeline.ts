@@ -189,6 +189,7 @@ export async function runTurn(deps: PipelineDeps, request: TurnRequest): Promise
             [PENDING_QUESTION_KEY]: { id: request.turnId, text: question } satisfies PendingQuestion,
             [AGENT_EVENTS_KEY]: onEvent,
           },
+          // One checkpoint when the run ends (completed, failed or interrupted), not one per step.
           durability: 'exit',
           signal,
         },
