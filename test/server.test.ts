@@ -1,43 +1,13 @@
 // The server as users start it: npm start's entry point (config, migrations, first-start demo import), GraphiQL,
 // /health and /ready, configuration errors, and a clean stop on SIGTERM.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config';
 import { createTestDatabase, usingPostgres } from './helpers/database';
+import { exitOf, startMain } from './helpers/main';
 import { type TestServer, startTestServer } from './helpers/server';
-
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-
-/** The Node flags of `npm start` (package.json), so the entry point runs here as it does for users. */
-const startFlags = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
-  .split(/\s+/)
-  .filter((token) => token.startsWith('--'));
-
-function startMain(env: Record<string, string>): { child: ChildProcess; output: () => string; url: Promise<string> } {
-  const child = spawn(process.execPath, [...startFlags, '--import', 'tsx', 'src/main.ts'], {
-    cwd: repoRoot,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const url = new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = output.match(/GraphiQL: (http:\/\/\S+)/);
-      if (match) resolve(match[1]);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
-  return { child, output: () => output, url };
-}
-
-const exitOf = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
 describe('configuration', () => {
   it('names every bad variable at once', () => {

@@ -87,6 +87,11 @@ class PglitePool {
 export interface CheckpointerOptions {
   /** postgres:// URL of the same database, for the pg Pool; derived from the postgres.js client's options when absent. */
   databaseUrl?: string;
+  /**
+   * Told when a pooled connection dies (server restart, network cut). pg's Pool emits 'error' for an idle client whose
+   * socket closes, and an 'error' event without a listener ends the process; the pool itself replaces the client.
+   */
+  onConnectionError?: (error: Error) => void;
 }
 
 function urlFromPostgresJs(database: Database): string {
@@ -104,6 +109,7 @@ export async function createCheckpointer(database: Database, options: Checkpoint
     return { saver, close: async () => {} };
   }
   const pool = new pg.Pool({ connectionString: options.databaseUrl ?? urlFromPostgresJs(database), max: 4, application_name: 'udc-agent-memory' });
+  pool.on('error', (error) => options.onConnectionError?.(error));
   const saver = new PostgresSaver(pool);
   try {
     await saver.setup();

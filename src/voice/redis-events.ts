@@ -38,7 +38,11 @@ export async function createSharedTurns(options: SharedTurnsOptions): Promise<Sh
   const prefix = options.prefix ?? 'udc:voice';
   const instance = randomUUID();
   const redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  // ioredis reconnects by itself; its 'error' events only need a listener (else it prints each one to the console).
+  const logLost = (error: Error) => options.log.warn('voice: Redis connection error; reconnecting', { error: error.message });
+  redis.on('error', logLost);
   const listener = redis.duplicate();
+  listener.on('error', logLost);
   await redis.connect();
   await listener.connect();
   const channel = `${prefix}:turns`;
@@ -100,6 +104,7 @@ export async function createSharedTurns(options: SharedTurnsOptions): Promise<Sh
     subscribe(tenantId, turnId) {
       const k = key(tenantId, turnId);
       const reader = redis.duplicate();
+      reader.on('error', logLost);
       readers.add(reader);
       const buffer: VoiceEvent[] = [];
       let lastId = '0';

@@ -156,7 +156,10 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
     if (!localTts.available) log.warn('voice: espeak-ng is not installed; answers come as text events without audio (apt-get install espeak-ng)');
   }
 
-  const checkpointer = await createCheckpointer(database, { databaseUrl: options.databaseUrl });
+  const checkpointer = await createCheckpointer(database, {
+    databaseUrl: options.databaseUrl,
+    onConnectionError: (error) => log.warn('agent memory: a database connection died; the pool opens a new one', { error: error.message }),
+  });
   const graph: AgentGraph = createAgentGraph({ model, tools: createAgentTools({ connectors }), checkpointer: checkpointer.saver });
   const retentionMs = options.eventRetentionMs ?? 10 * 60_000;
   const eventLog: EventLog = createEventLog({ retentionMs });
