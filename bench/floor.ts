@@ -5,7 +5,7 @@ import postgres from 'postgres';
 import { createConnectors } from '../src/connectors';
 import { type Database, createDatabase } from '../src/db/client';
 import { buildApp } from '../src/server/app';
-import { createLogger } from '../src/server/logger';
+import { createLogger } from '../src/logger';
 import type { BenchDatabase } from './dataset';
 import { type Operation, requestBody } from './operations';
 import { type LatencyStats, summarize } from './stats';

@@ -5,7 +5,7 @@ import { createConnectors } from '../src/connectors';
 import { createDatabase } from '../src/db/client';
 import { buildApp } from '../src/server/app';
 import { createResponseCache } from '../src/server/cache';
-import { createLogger } from '../src/server/logger';
+import { createLogger } from '../src/logger';
 import { loadConfig } from '../src/config';
 import { createVoiceService } from '../src/voice/service';
 import { FakeStreamingModel, PAPER_TIMINGS, createFakeStt, createFakeTts } from './fakes';

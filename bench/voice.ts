@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { MemorySaver } from '@langchain/langgraph';
 import { HumanMessage } from '@langchain/core/messages';
 import { createAgentGraph } from '../src/agent/graph';
-import { createLogger } from '../src/server/logger';
+import { createLogger } from '../src/logger';
 import { encodeWav } from '../src/voice/audio';
 import { createEventLog } from '../src/voice/events';
 import { type PipelineDeps, runTurn } from '../src/voice/pipeline';
@@ -75,6 +75,7 @@ async function pipelineTurn(deps: PipelineDeps, log: ReturnType<typeof createEve
   };
   const outcome = await runTurn(deps, {
     tenantId: 'bench',
+    subject: 'bench',
     sessionId,
     turnId,
     audio: () => ({ bytes: AUDIO, format: 'WAV' }),

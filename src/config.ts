@@ -1,7 +1,15 @@
 // Configuration: the only reader of process.env. One zod schema; every problem is reported at once.
 import { z } from 'zod';
+import { DEFAULT_LIMITS } from './server/limits';
 
 const logLevels = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+
+/** A true/false variable, with its default. */
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true');
 
 const optionalString = z
   .string()
@@ -21,12 +29,25 @@ export const configSchema = z
     ),
     DATA_DIR: z.string().min(1).default('.data/pglite'),
     // Named prepared statements on PostgreSQL; `false` behind a pooler that cannot keep them (PgBouncer transaction mode < 1.21).
-    DATABASE_PREPARED_STATEMENTS: z
-      .enum(['true', 'false'], { message: 'must be true or false' })
-      .default('true')
-      .transform((v) => v === 'true'),
+    DATABASE_PREPARED_STATEMENTS: flag(true),
     LOG_LEVEL: z.enum(logLevels).default('info'),
+    // The single tenant of every request when auth is off.
     TENANT_ID: z.string().min(1).max(64).default('default'),
+    NODE_ENV: optionalString,
+    // Identity (server/auth.ts): an HS256 secret or a JWKS URL (RS256/ES256); neither means no auth (default tenant).
+    AUTH_JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters (HS256 needs a 256-bit secret)').optional()),
+    AUTH_JWKS_URL: optionalString.pipe(z.string().url('must be a URL').optional()),
+    AUTH_ISSUER: optionalString,
+    AUTH_AUDIENCE: optionalString,
+    AUTH_TENANT_CLAIM: z.string().min(1).default('tenant'),
+    AUTH_ROLES_CLAIM: z.string().min(1).default('roles'),
+    AUTH_CLOCK_TOLERANCE_S: z.coerce.number().int().min(0).max(300).default(5),
+    // An allow-list of operations (server/allow-list.ts): .graphql files, a directory of them, or a JSON manifest. Strict:
+    // only listed operations run; otherwise unlisted ones run and are logged once each.
+    OPERATIONS_ALLOW_LIST: optionalString,
+    OPERATIONS_STRICT: flag(false),
+    // Says on purpose that a production server runs without auth (every request is TENANT_ID's, with every role).
+    AUTH_DISABLED: flag(false),
     GROQ_API_KEY: optionalString,
     GROQ_BASE_URL: optionalString.pipe(z.string().url().optional()),
     VOICE_PROVIDER: optionalString.pipe(z.enum(['groq', 'local']).optional()),
@@ -36,9 +57,49 @@ export const configSchema = z
     GROQ_LLM_MODEL: z.string().min(1).default('openai/gpt-oss-20b'),
     GROQ_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
     GROQ_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+    // Voice-turn limits (each turn costs provider money); 0 turns that limit off. A per-minute limit is a token bucket
+    // whose burst equals its per-minute rate; with REDIS_URL the limits hold across instances (voice/turn-limits.ts).
+    VOICE_TURNS_PER_MINUTE_PER_TENANT: z.coerce.number().int().min(0).max(1_000_000).default(60),
+    VOICE_TURNS_PER_MINUTE_PER_SUBJECT: z.coerce.number().int().min(0).max(1_000_000).default(10),
+    VOICE_MAX_RUNNING_TURNS_PER_TENANT: z.coerce.number().int().min(0).max(100_000).default(8),
     REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must start with redis://').optional()),
     // Response cache lifetime bound (ms); 0 turns the cache off. Entries also end with any data change (cache.ts).
     RESPONSE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+    // Request limits (server/limits.ts): refused as validation errors with extensions.code; the body limit answers 413
+    // while the body streams in. GraphiQL and introspection are for development: switch them off in production
+    // (introspection off also hides "Did you mean" suggestions). CORS_ORIGINS: comma-separated origins answered with
+    // credentials, "*" for any other origin without credentials; empty: no cross-origin access.
+    LIMIT_MAX_DEPTH: z.coerce.number().int().min(1).max(1000).default(DEFAULT_LIMITS.maxDepth),
+    LIMIT_MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(DEFAULT_LIMITS.maxAliases),
+    LIMIT_MAX_TOKENS: z.coerce.number().int().min(10).max(1_000_000).default(DEFAULT_LIMITS.maxTokens),
+    LIMIT_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(DEFAULT_LIMITS.maxDirectives),
+    LIMIT_MAX_COST: z.coerce.number().int().min(1).max(10_000_000).default(DEFAULT_LIMITS.maxCost),
+    MAX_REQUEST_BODY_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(DEFAULT_LIMITS.maxRequestBodyBytes),
+    GRAPHIQL: flag(true),
+    INTROSPECTION: flag(true),
+    CORS_ORIGINS: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+      .pipe(z.array(z.string().refine(isOrigin, { message: 'must be comma-separated origins such as https://app.example.com (no path), or *' }))),
+  })
+  .superRefine((env, ctx) => {
+    if (env.AUTH_JWT_SECRET && env.AUTH_JWKS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_JWKS_URL'], message: 'set either AUTH_JWT_SECRET or AUTH_JWKS_URL, not both' });
+    }
+    if (env.OPERATIONS_STRICT && !env.OPERATIONS_ALLOW_LIST) {
+      ctx.addIssue({ code: 'custom', path: ['OPERATIONS_STRICT'], message: 'is true without OPERATIONS_ALLOW_LIST: name the file of allowed operations' });
+    }
+    if ((env.AUTH_JWT_SECRET || env.AUTH_JWKS_URL) && env.AUTH_DISABLED) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_DISABLED'], message: 'is true while AUTH_JWT_SECRET or AUTH_JWKS_URL is set; choose one' });
+    }
+    if (env.NODE_ENV === 'production' && !env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL && !env.AUTH_DISABLED) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH_JWT_SECRET'],
+        message: 'NODE_ENV=production needs auth: set AUTH_JWT_SECRET or AUTH_JWKS_URL (or AUTH_DISABLED=true to serve every request as TENANT_ID on purpose)',
+      });
+    }
   })
   .transform((env) => ({
     ...env,
@@ -46,6 +107,16 @@ export const configSchema = z
   }));
 
 export type Config = z.infer<typeof configSchema>;
+
+/** "*" or a bare origin (scheme, host, port; no path or trailing slash), as browsers send it in Origin. */
+function isOrigin(value: string): boolean {
+  if (value === '*') return true;
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}
 
 export class ConfigError extends Error {}
 

@@ -5,9 +5,12 @@ import { shiftToNow, demoDataDir } from './db/demo';
 import { importDirectory } from './db/import';
 import { isEmptyDatabase, openConfiguredDatabase } from './db/open';
 import { buildApp } from './server/app';
+import { useOperationAllowList } from './server/allow-list';
+import { createAuthenticator } from './server/auth';
 import { createResponseCache } from './server/cache';
-import { createLogger } from './server/logger';
+import { createLogger } from './logger';
 import { createVoiceService } from './voice/service';
+import { createTurnLimiter, turnLimitsFromConfig } from './voice/turn-limits';
 
 async function main() {
   let config;
@@ -31,15 +34,46 @@ async function main() {
     log.info('imported demo data', { shiftDays: shift.days, files: reports.map((r) => `${r.file}: ${r.records}`) });
   }
 
+  const auth = createAuthenticator({
+    secret: config.AUTH_JWT_SECRET,
+    jwksUrl: config.AUTH_JWKS_URL,
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+    tenantClaim: config.AUTH_TENANT_CLAIM,
+    rolesClaim: config.AUTH_ROLES_CLAIM,
+    clockToleranceSeconds: config.AUTH_CLOCK_TOLERANCE_S,
+    defaultTenant: config.TENANT_ID,
+  });
+  if (!auth.enabled) {
+    log.warn('auth is off: anyone who reaches this port reads and speaks to tenant data as TENANT_ID, with every role', {
+      tenant: config.TENANT_ID,
+      fix: 'set AUTH_JWT_SECRET or AUTH_JWKS_URL (see README, Security)',
+    });
+  }
+
   const connectors = createConnectors(database);
-  const voice = await createVoiceService({ database, connectors, config, log, databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL });
+  const turnLimits = await createTurnLimiter({ ...turnLimitsFromConfig(config), log });
+  const voice = await createVoiceService({ database, connectors, config, log, databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, turnLimits });
   log.info('voice ready', { provider: voice.provider, ...voice.capabilities });
   const app = buildApp({
     services: { connectors, log, tenantId: config.TENANT_ID, voice },
     database,
+    auth,
     port: config.PORT,
     host: config.HOST,
     responseCache: config.RESPONSE_CACHE_TTL_MS > 0 ? createResponseCache({ database, ttlMs: config.RESPONSE_CACHE_TTL_MS }) : undefined,
+    limits: {
+      maxDepth: config.LIMIT_MAX_DEPTH,
+      maxAliases: config.LIMIT_MAX_ALIASES,
+      maxTokens: config.LIMIT_MAX_TOKENS,
+      maxDirectives: config.LIMIT_MAX_DIRECTIVES,
+      maxCost: config.LIMIT_MAX_COST,
+      maxRequestBodyBytes: config.MAX_REQUEST_BODY_BYTES,
+      introspection: config.INTROSPECTION,
+    },
+    corsOrigins: config.CORS_ORIGINS,
+    graphiql: config.GRAPHIQL,
+    plugins: config.OPERATIONS_ALLOW_LIST ? [useOperationAllowList({ path: config.OPERATIONS_ALLOW_LIST, strict: config.OPERATIONS_STRICT, log })] : [],
   });
   // Signal handlers go in before the URL is printed: whoever reads it may send SIGTERM at once.
   let stopping = false;
@@ -51,6 +85,7 @@ async function main() {
     force.unref();
     await app.stop();
     await voice.close();
+    await turnLimits.close();
     await database.close();
     process.exit(0);
   };

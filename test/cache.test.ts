@@ -7,7 +7,7 @@ import { createConnectors } from '../src/connectors';
 import { importDirectory } from '../src/db/import';
 import { type App, buildApp } from '../src/server/app';
 import { type ResponseCache, createResponseCache } from '../src/server/cache';
-import { createLogger } from '../src/server/logger';
+import { createLogger } from '../src/logger';
 import { type TestDatabase, createTestDatabase } from './helpers/database';
 import { generatedDataDir } from './helpers/server';
 
@@ -36,7 +36,7 @@ describe('response cache', () => {
     await importDirectory(database, await generatedDataDir({ customers: 20, tickets: 200, days: 10, seed: 3, anchorDate: '2026-11-24' }));
     cache = createResponseCache({ database, ttlMs: 60_000, now: () => clock });
     const services = { connectors: createConnectors(database), log: createLogger('silent'), tenantId: 'default' };
-    app = buildApp({ services, database, port: 0, host: '127.0.0.1', responseCache: cache });
+    app = buildApp({ services, database, port: 0, host: '127.0.0.1', responseCache: cache, corsOrigins: ['https://a.example', 'https://b.example'] });
     url = await app.start();
   });
   afterAll(async () => {

@@ -22,10 +22,10 @@ const withVoice: TestServerOptions['services'] = async (base, database) => {
 };
 
 beforeAll(async () => {
-  direct = await startTestServer({ data: { customers: 10, tickets: 30, days: 10, seed: 3, anchorDate: '2026-11-24' }, services: withVoice });
+  direct = await startTestServer({ data: { customers: 10, tickets: 30, days: 10, seed: 3, anchorDate: '2026-11-24' }, services: withVoice, http: { corsOrigins: ['https://app.example'] } });
   expect(direct.app.direct).not.toBeNull();
   const httpHook: NonNullable<AppOptions['plugins']>[number] = { onRequest: () => undefined };
-  viaYoga = await startTestServer({ database: direct.database, plugins: [httpHook], services: withVoice });
+  viaYoga = await startTestServer({ database: direct.database, plugins: [httpHook], services: withVoice, http: { corsOrigins: ['https://app.example'] } });
 });
 afterAll(async () => {
   for (const voice of voices) await voice.close();

@@ -80,7 +80,7 @@ describe('many subscribers on one event log', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     log = createEventLog();
-    const voice = voiceWithEvents(async (tenantId, sessionId, turnId) => log.subscribe(tenantId, sessionId, turnId));
+    const voice = voiceWithEvents(async (owner, sessionId, turnId) => log.subscribe(owner.tenantId, sessionId, turnId));
     server = await startTestServer({ database, services: () => ({ voice, tenantId: 'acme' }) });
     otherTenant = await startTestServer({ database, services: () => ({ voice, tenantId: 'globex' }) });
   });

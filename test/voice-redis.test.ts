@@ -1,6 +1,5 @@
 // Two server instances sharing one database and one Redis: a turn started on one instance can be followed from the
 // other (from its first event, live and late), and a new turn on either instance interrupts the session's running turn.
-import { createConnection } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,27 +8,8 @@ import { encodeWav } from '../src/voice/audio';
 import { type TestDatabase, createTestDatabase } from './helpers/database';
 import { generatedDataDir } from './helpers/server';
 import { type Dataset, readDataset } from './helpers/truth';
+import { REDIS_URL, redisSkipNote, redisUp } from './helpers/redis';
 import { type VoiceServer, assertWellFormed, startTurn, startVoiceServer, subscribeEvents } from './helpers/voice';
-
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function redisReachable(): Promise<boolean> {
-  const url = new URL(REDIS_URL);
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: url.hostname, port: Number(url.port || 6379) });
-    socket.setTimeout(1000);
-    socket.once('connect', () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
-const redisUp = await redisReachable();
 
 /** A TTS that speaks instantly except while the test holds it: lets a turn be "still running" without timers. */
 function gatedTts() {
@@ -55,7 +35,7 @@ function gatedTts() {
   };
 }
 
-describe.skipIf(!redisUp)(`two instances over Redis${redisUp ? '' : ` (skipped: no Redis at ${REDIS_URL})`}`, () => {
+describe.skipIf(!redisUp)(`two instances over Redis${redisSkipNote}`, () => {
   let a: VoiceServer;
   let b: VoiceServer;
   let database: TestDatabase;

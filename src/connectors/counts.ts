@@ -16,12 +16,17 @@ export interface CountWindow {
 const dayString = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const ceilDay = (d: Date) => Math.ceil(d.getTime() / DAY_MS) * DAY_MS;
 const floorDay = (d: Date) => Math.floor(d.getTime() / DAY_MS) * DAY_MS;
+/** The start of 9999-12-31, the last day written as YYYY-MM-DD. */
+const LAST_DAY = Date.UTC(9999, 11, 31);
 
 /** Splits [after, before) into whole days (rollup) and partial-day edges (direct counts). */
 export function countWindow(after?: Date | null, before?: Date | null): CountWindow {
   if (after && before && after.getTime() >= before.getTime()) return { possible: false, rollup: null, direct: [] };
   const lo = after ? ceilDay(after) : undefined;
   const hi = before ? floorDay(before) : undefined;
+  // After a time on 9999-12-31 the next whole day is in year 10000, which toISOString writes as "+010000-…" and
+  // PostgreSQL refuses (found by test/fuzz.test.ts): count that open-ended window from the base table alone.
+  if (lo !== undefined && lo > LAST_DAY && hi === undefined) return { possible: true, rollup: null, direct: [{ from: after! }] };
   if (lo !== undefined && hi !== undefined && lo >= hi) {
     return { possible: true, rollup: null, direct: [{ from: after!, to: before! }] };
   }

@@ -17,12 +17,20 @@ export function encodeCursor(order: string, key: CursorValue[]): string {
 
 export type CursorShape = 'string' | 'number' | 'timestamp' | 'date';
 
+// Only values a cursor of ours can hold, which SQL then reads without failing (test/fuzz.test.ts): numbers are integer
+// keys (ids, priority ranks), text has no NUL character, instants and days lie in years 0001 to 9999.
 const cursorValueChecks: Record<CursorShape, (v: unknown) => boolean> = {
-  string: (v) => typeof v === 'string',
-  number: (v) => typeof v === 'number' && Number.isFinite(v),
-  timestamp: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(v) && !Number.isNaN(Date.parse(v)),
-  date: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)),
+  string: (v) => typeof v === 'string' && !v.includes('\u0000'),
+  number: (v) => Number.isInteger(v) && Math.abs(v as number) <= 2_147_483_647,
+  // Exactly what toISOString wrote (JavaScript reads 2026-02-30 as March 2; PostgreSQL refuses it).
+  timestamp: (v) => typeof v === 'string' && /^(?!0000)\d{4}-/.test(v) && isoRoundTrip(v, v),
+  date: (v) => typeof v === 'string' && /^(?!0000)\d{4}-\d{2}-\d{2}$/.test(v) && isoRoundTrip(`${v}T00:00:00.000Z`, v),
 };
+
+function isoRoundTrip(input: string, expected: string): boolean {
+  const time = Date.parse(input);
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, expected.length) === expected;
+}
 
 export function decodeCursor(cursor: string, order: string, shape: CursorShape[]): CursorValue[] {
   let parsed: unknown;

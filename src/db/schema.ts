@@ -150,16 +150,23 @@ export const dataChanges = pgTable(
 
 // ---- Voice (owned by src/voice): sessions and their turns, so Query.voiceSession survives restarts. ----
 // The agent's conversation memory lives beside them in LangGraph's checkpoint tables (created by PostgresSaver.setup()).
+// A session belongs to its tenant and subject (the token's `sub`): session ids are chosen by clients, so they are
+// keyed per subject, and two subjects' "support-call" are two sessions that never see each other.
+
+/** The subject of every request when auth is off. */
+export const ANONYMOUS_SUBJECT = 'anonymous';
+const subject = () => text('subject').notNull().default(ANONYMOUS_SUBJECT);
 
 export const voiceSessions = pgTable(
   'voice_sessions',
   {
     tenantId: tenantId(),
+    subject: subject(),
     sessionId: text('session_id').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.sessionId] })],
+  (t) => [primaryKey({ columns: [t.tenantId, t.subject, t.sessionId] })],
 );
 
 export const voiceTurns = pgTable(
@@ -167,6 +174,7 @@ export const voiceTurns = pgTable(
   {
     tenantId: tenantId(),
     turnId: text('turn_id').notNull(),
+    subject: subject(),
     sessionId: text('session_id').notNull(),
     /** RUNNING, COMPLETED, FAILED or INTERRUPTED. */
     status: text('status').notNull(),
@@ -182,7 +190,7 @@ export const voiceTurns = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.turnId] }),
-    foreignKey({ columns: [t.tenantId, t.sessionId], foreignColumns: [voiceSessions.tenantId, voiceSessions.sessionId] }),
-    index('voice_turns_session_idx').on(t.tenantId, t.sessionId, t.startedAt),
+    foreignKey({ columns: [t.tenantId, t.subject, t.sessionId], foreignColumns: [voiceSessions.tenantId, voiceSessions.subject, voiceSessions.sessionId] }),
+    index('voice_turns_session_idx').on(t.tenantId, t.subject, t.sessionId, t.startedAt),
   ],
 );

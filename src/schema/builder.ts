@@ -4,7 +4,8 @@ import DataloaderPlugin from '@pothos/plugin-dataloader';
 import RelayPlugin from '@pothos/plugin-relay';
 import ZodPlugin from '@pothos/plugin-zod';
 import { GraphQLError } from 'graphql';
-import type { GraphQLContext } from '../server/context';
+import type { GraphQLContext } from './context';
+import { assertNodeType, decodeNodeId } from './validation';
 
 /** Data every connection resolver hands to the shared connection fields (totalCount, voiceSummary, metadata). */
 export interface ConnectionExtras {
@@ -42,6 +43,15 @@ export const builder = new SchemaBuilder<{
   relay: {
     nodesOnConnection: true,
     nodesQueryOptions: false,
+    // A malformed id, or one naming a type without ids, is BAD_USER_INPUT saying so; a well-formed one that finds
+    // nothing is null (validation.ts).
+    decodeGlobalID: decodeNodeId,
+    nodeQueryOptions: {
+      resolve: (_root, args, _ctx, info, resolveNode) => {
+        assertNodeType(args.id.typename, info.schema);
+        return resolveNode(args.id);
+      },
+    },
   },
   zod: {
     // Without this, yoga would mask zod's error as "Unexpected error.": name the argument and the rule instead.

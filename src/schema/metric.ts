@@ -4,11 +4,12 @@ import { metricsVoiceSummary, trendOf } from '../insights';
 import { builder } from './builder';
 import { connectionResult, pageRequest, pagingArgs, summaryFor } from './connection';
 import { TrendEnum } from './enums';
-import { lastDaysValidation } from './validation';
+import { lastDaysValidation, noNulCharacter } from './validation';
 
 const metricNameValidation = {
   minLength: [1, { message: 'must be 1 to 100 characters' }],
   maxLength: [100, { message: 'must be 1 to 100 characters' }],
+  regex: noNulCharacter,
 } satisfies import('@pothos/plugin-zod').StringValidationOptions;
 
 export const MetricPointRef = builder.objectRef<MetricPoint>('MetricPoint').implement({

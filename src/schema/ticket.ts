@@ -3,7 +3,7 @@
 import DataLoader from 'dataloader';
 import { z } from 'zod';
 import type { Ticket, TicketFilter, TicketOrder, TicketSummary } from '../connectors/tickets';
-import type { GraphQLContext } from '../server/context';
+import type { GraphQLContext } from './context';
 import { ticketsVoiceSummary } from '../insights';
 import { builder } from './builder';
 import { connectionResult, pageRequest, pagingArgs, summaryFor } from './connection';

@@ -2,13 +2,15 @@
 // Query.voiceSession reads a session's stored turns. Every argument is validated with a message a client can act on.
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
-import type { GraphQLContext } from '../server/context';
-import { SHARED_EVENT_RESULTS } from '../server/shared-subscriptions';
+import { type GraphQLContext, SHARED_EVENT_RESULTS } from './context';
+
 import { AUDIO_FORMATS, MAX_AUDIO_BYTES, base64DecodedLength, formatBytes } from '../voice/audio';
 import type { VoiceErrorCode } from '../voice/errors';
 import type { VoiceEvent as VoiceEventShape } from '../voice/events';
-import type { TurnRecord, TurnStatus, VoiceService } from '../voice/service';
+import type { SessionOwner, TurnRecord, TurnStatus, VoiceService } from '../voice/service';
+import { TurnLimitUnavailableError, TurnLimitedError } from '../voice/turn-limits';
 import { builder } from './builder';
+import { noNulCharacter } from './validation';
 
 // This file owns the Mutation and Subscription roots (no other type file defines operations on them yet).
 builder.mutationType({});
@@ -17,6 +19,24 @@ builder.subscriptionType({});
 const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const TURN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const sessionIdRule = 'must be 1 to 64 letters, digits, "-" or "_" (or leave it out to start a new session)';
+
+/** A turn refused by the turn limits, as the client sees it: a code, the reason and when to retry. */
+function limitRefusal(error: unknown): never {
+  if (error instanceof TurnLimitedError) {
+    throw new GraphQLError(error.message, {
+      extensions: { code: 'RATE_LIMITED', reason: error.reason, retryAfterMs: error.retryAfterMs, retryAfterSeconds: Math.ceil(error.retryAfterMs / 1000) },
+    });
+  }
+  if (error instanceof TurnLimitUnavailableError) {
+    throw new GraphQLError('Voice turns are unavailable for a moment (their limits cannot be checked); retry shortly.', {
+      extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterMs: 1000, retryAfterSeconds: 1 },
+    });
+  }
+  throw error;
+}
+
+/** The caller's sessions: their tenant's, and their own within it. */
+const ownerOf = (ctx: GraphQLContext): SessionOwner => ({ tenantId: ctx.identity.tenantId, subject: ctx.identity.subject });
 
 function voiceOf(ctx: GraphQLContext): VoiceService {
   if (!ctx.voice) {
@@ -67,7 +87,10 @@ const VoiceTurnInput = builder.inputType('VoiceTurnInput', {
     }),
     text: t.string({
       description: 'The question as text (skips speech-to-text).',
-      validate: { schema: z.string().trim().min(1, 'must not be empty').max(2000, 'must be at most 2000 characters') },
+      // A NUL character cannot be stored in PostgreSQL text: the turn's outcome was lost and it stayed RUNNING.
+      validate: {
+        schema: z.string().trim().min(1, 'must not be empty').max(2000, 'must be at most 2000 characters').regex(noNulCharacter[0], noNulCharacter[1].message),
+      },
     }),
     audio: t.string({
       description: 'The recording, base64-encoded; at most 25 MB once decoded.',
@@ -193,14 +216,19 @@ builder.mutationField('voiceTurn', (t) =>
     description: 'Starts a turn and returns at once (status RUNNING); follow it with Subscription.voiceEvents(sessionId, turnId).',
     args: { input: t.arg({ type: VoiceTurnInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
+      if (!ctx.identity.roles.has('voice')) {
+        throw new GraphQLError('Forbidden: voiceTurn needs the voice role in your token.', { extensions: { code: 'FORBIDDEN' } });
+      }
       const voice = voiceOf(ctx);
-      const started = await voice.startTurn(ctx.tenantId, {
-        sessionId: input.sessionId != null ? String(input.sessionId) : null,
-        text: input.text,
-        audio: input.audio,
-        audioFormat: input.audioFormat,
-        voice: input.voice,
-      });
+      const started = await voice
+        .startTurn(ownerOf(ctx), {
+          sessionId: input.sessionId != null ? String(input.sessionId) : null,
+          text: input.text,
+          audio: input.audio,
+          audioFormat: input.audioFormat,
+          voice: input.voice,
+        })
+        .catch(limitRefusal);
       return {
         ...started,
         status: started.status as TurnStatus,
@@ -226,7 +254,7 @@ builder.subscriptionField('voiceEvents', (t) =>
       turnId: t.arg.id({ validate: { schema: z.string().regex(TURN_ID, 'must be the id of a turn returned by voiceTurn') } }),
     },
     subscribe: async (_root, args, ctx) => {
-      return await voiceOf(ctx).events(ctx.tenantId, String(args.sessionId), args.turnId != null ? String(args.turnId) : null);
+      return await voiceOf(ctx).events(ownerOf(ctx), String(args.sessionId), args.turnId != null ? String(args.turnId) : null);
     },
     resolve: (event: VoiceEventShape) => event,
     // Events are immutable objects shared by every subscriber and their fields read nothing but the event, so one
@@ -270,6 +298,6 @@ builder.queryField('voiceSession', (t) =>
     nullable: true,
     description: 'A voice session and its turns (stored in the database; survives restarts). Null when unknown.',
     args: { sessionId: t.arg.id({ required: true, validate: { schema: z.string().regex(SESSION_ID, sessionIdRule) } }) },
-    resolve: (_root, args, ctx) => voiceOf(ctx).session(ctx.tenantId, String(args.sessionId)),
+    resolve: (_root, args, ctx) => voiceOf(ctx).session(ownerOf(ctx), String(args.sessionId)),
   }),
 );

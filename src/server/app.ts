@@ -6,13 +6,16 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { type Plugin, createYoga } from 'graphql-yoga';
 import type { Database } from '../db/client';
-import { bufferedHeaders, readBody, requestUrl, sendResponse } from './buffered';
+import { RequestBodyTooLargeError, bufferedHeaders, readBody, requestUrl, sendBodyTooLarge, sendResponse } from './buffered';
 import type { ResponseCache } from './cache';
 import { createSchema } from '../schema';
-import type { AppServices, GraphQLContext } from './context';
+import { AuthenticationError, type Authenticator, createAuthenticator, useRoles, wwwAuthenticate } from './auth';
+import { type AppServices, type GraphQLContext, type Identity, REQUEST_ID } from '../schema/context';
 import { type DirectExecution, createDirectExecution, hasOnlyEnvelopHooks } from './direct';
+import { createCorsPolicy } from './cors';
 import { maskUnexpectedErrors } from './errors';
 import { EXAMPLE_QUERY } from './example-query';
+import { DEFAULT_LIMITS, type LimitOptions, createLimitPlugins } from './limits';
 import { shareSubscriptionResults } from './shared-subscriptions';
 import { createGraphQLWebSocket } from './ws';
 
@@ -23,8 +26,16 @@ export interface AppOptions {
   host?: string;
   /** Extra envelop/yoga plugins (caching, auth, tracing). */
   plugins?: Plugin<GraphQLContext>[];
+  /** Depth, alias, token, directive, cost and body-size limits, and introspection (limits.ts); defaults when absent. */
+  limits?: LimitOptions;
+  /** Origins answered with CORS credentials (cors.ts); none: no cross-origin access. */
+  corsOrigins?: readonly string[];
+  /** Serve GraphiQL at GET /graphql (Accept: text/html); default true. */
+  graphiql?: boolean;
   /** Serves repeated queries from memory until the tenant's data changes (see cache.ts). */
   responseCache?: ResponseCache;
+  /** Who may ask (auth.ts); without it every request is services.tenantId's, with every role. */
+  auth?: Authenticator;
 }
 
 export interface App {
@@ -37,25 +48,38 @@ export interface App {
   direct: DirectExecution | null;
 }
 
-export function buildApp({ services, database, port = 4000, host = '0.0.0.0', plugins = [], responseCache }: AppOptions): App {
+export function buildApp({ services, database, port = 4000, host = '0.0.0.0', plugins = [], responseCache, auth, limits = {}, corsOrigins, graphiql = true }: AppOptions): App {
   const { log } = services;
   const schema = createSchema();
-  const contextFor = (requestId?: string | null): GraphQLContext => ({
-    ...services,
-    requestId: requestId && /^[\w.:-]{1,100}$/.test(requestId) ? requestId : randomUUID(),
-  });
+  const maxBodyBytes = limits.maxRequestBodyBytes ?? DEFAULT_LIMITS.maxRequestBodyBytes;
+  const cors = createCorsPolicy(corsOrigins);
+  const authenticator = auth ?? createAuthenticator({ defaultTenant: services.tenantId });
+  // The identity proven for each HTTP request or WebSocket upgrade, read by the context factory of every path. A
+  // request without one (a path that skipped authentication) gets no context at all: fail closed.
+  const identities = new WeakMap<IncomingMessage, Identity>();
+  const contextFor = (proven: Identity | undefined, requestId?: string | null): GraphQLContext => {
+    const identity = proven ?? authenticator.defaultIdentity;
+    if (!identity) throw new Error('internal: a GraphQL request reached execution without authentication');
+    return {
+      ...services,
+      identity,
+      tenantId: identity.tenantId,
+      requestId: requestId && REQUEST_ID.test(requestId) ? requestId : randomUUID(),
+    };
+  };
 
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
-    // voiceTurn carries up to 25 MB of audio as base64 (about 34 MB of JSON); the argument check names the 25 MB limit.
-    maxRequestBodySize: 36 * 1024 * 1024,
+    // Enforced while the body streams in; the paths that read the body themselves (cache, direct) do the same.
+    maxRequestBodySize: maxBodyBytes,
     landingPage: false,
-    graphiql: { title: 'Universal Data Connector', defaultQuery: EXAMPLE_QUERY },
-    context: ({ request }) => contextFor(request?.headers.get('x-request-id')),
-    plugins: [maskUnexpectedErrors(log), ...plugins, ...(responseCache ? [responseCache.plugin] : []), shareSubscriptionResults()],
+    graphiql: graphiql && { title: 'Universal Data Connector', defaultQuery: EXAMPLE_QUERY },
+    cors: cors.options,
+    context: (initial) => contextFor(identities.get((initial as { req?: IncomingMessage }).req as IncomingMessage), initial.request?.headers.get('x-request-id')),
+    plugins: [maskUnexpectedErrors(log), useRoles(), ...createLimitPlugins(limits), ...plugins, ...(responseCache ? [responseCache.plugin] : []), shareSubscriptionResults()],
     // Our plugin already replaced unexpected errors; yoga's masking stays on as a second net.
-    maskedErrors: true,
+    maskedErrors: { isDev: false },
     logging: {
       debug: (...args) => log.debug(String(args[0]), { args: args.slice(1).map(String) }),
       info: (...args) => log.info(String(args[0])),
@@ -84,23 +108,52 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
   }
 
   // Ordinary queries skip yoga's Fetch-API emulation (direct.ts) unless a plugin needs yoga's HTTP hooks.
-  const direct = plugins.every(hasOnlyEnvelopHooks) ? createDirectExecution({ yoga, endpoint: '/graphql' }) : null;
+  const direct = plugins.every(hasOnlyEnvelopHooks) ? createDirectExecution({ yoga, endpoint: '/graphql', cors }) : null;
   const answer = direct ?? yoga;
   async function answerDirectly(req: IncomingMessage, res: ServerResponse, via: NonNullable<typeof direct>) {
-    const body = await readBody(req);
+    const body = await readBody(req, maxBodyBytes);
     await sendResponse(res, await via.fetch(requestUrl(req), { method: 'POST', headers: bufferedHeaders(req.headers), body }, { req, res }));
+  }
+
+  /**
+   * Proves who sent an HTTP request before any path (cache, direct, yoga) may answer it; answers 401 itself otherwise.
+   * CORS preflights and the GraphiQL page carry no token and execute nothing, so they pass without one.
+   */
+  async function authenticated(req: IncomingMessage, res: ServerResponse): Promise<Identity | null> {
+    const executesNothing =
+      req.method === 'OPTIONS' || (req.method === 'GET' && /text\/html/.test(req.headers.accept ?? '') && !/[?&]query=/.test(req.url ?? ''));
+    try {
+      const identity = await authenticator.authenticate(req.headers.authorization);
+      identities.set(req, identity);
+      return identity;
+    } catch (error) {
+      if (!(error instanceof AuthenticationError)) throw error;
+      if (executesNothing) return null;
+      log.warn('request refused: not authenticated', { reason: error.reason, requestId: req.headers['x-request-id'] });
+      // With CORS headers for an allowed origin, so that a browser client can read why it was refused.
+      const corsHeaders = cors.headers({ headers: new Headers(bufferedHeaders(req.headers)) }) ?? {};
+      res.writeHead(401, { ...corsHeaders, 'content-type': 'application/json', 'www-authenticate': wwwAuthenticate(error) });
+      res.end(JSON.stringify({ errors: [{ message: error.message, extensions: { code: 'UNAUTHENTICATED' } }] }));
+      return null;
+    }
   }
 
   const server = createServer((req, res) => {
     health(req, res)
-      .then((handled) => {
+      .then(async (handled) => {
         if (handled) return undefined;
-        // The cache key's tenant must be the one contextFor gives the resolvers.
-        if (responseCache) return responseCache.handle(req, res, services.tenantId, answer, () => yoga.handle(req, res));
+        const identity = await authenticated(req, res);
+        if (!identity && res.headersSent) return undefined;
+        // The cache key's tenant and roles are the ones contextFor gives the resolvers.
+        if (responseCache && identity) return responseCache.handle(req, res, identity, answer, () => yoga.handle(req, res), maxBodyBytes);
         if (direct?.accepts(req)) return answerDirectly(req, res, direct);
         return yoga.handle(req, res);
       })
       .catch((error) => {
+        if (error instanceof RequestBodyTooLargeError && !res.headersSent) {
+          log.warn('request refused: body too large', { limit: error.limit, requestId: req.headers['x-request-id'] });
+          return sendBodyTooLarge(res, cors.headers({ headers: new Headers(bufferedHeaders(req.headers)) }));
+        }
         log.error('request failed', { error: (error as Error).message, stack: (error as Error).stack });
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ errors: [{ message: 'Internal server error' }] }));
@@ -108,7 +161,18 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
   });
 
   // graphql-ws shares yoga's envelop (schema, plugins, context, validation) on the same port and path.
-  const graphqlWs = createGraphQLWebSocket({ server, path: '/graphql', yoga, contextFor, log });
+  const graphqlWs = createGraphQLWebSocket({
+    server,
+    path: '/graphql',
+    yoga,
+    authenticate: async (request, authorization) => {
+      const identity = await authenticator.authenticate(authorization);
+      identities.set(request, identity);
+      return identity;
+    },
+    log,
+    maxPayloadBytes: maxBodyBytes,
+  });
 
   let url = '';
   return {

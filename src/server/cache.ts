@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { type DefinitionNode, Kind, type OperationDefinitionNode, type SelectionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Database } from '../db/client';
+import type { Identity } from '../schema/context';
 import { bufferedHeaders, readBody, requestUrl, sendResponse } from './buffered';
 
 /** The root Query fields whose answers depend only on tenant data (data_changes) and the date. */
@@ -60,10 +61,10 @@ export interface ResponseCache {
   /** Yoga plugin: marks a request cacheable when it is a query over data fields that ended without errors. */
   plugin: Plugin;
   /**
-   * Serves a POST /graphql JSON request for `tenantId` from the cache, or through yoga (storing the answer when the
-   * plugin marked it cacheable). Other requests go to `next` untouched.
+   * Serves an authenticated POST /graphql JSON request from the entries of the caller's tenant and roles, or through
+   * yoga (storing the answer when the plugin marked it cacheable). Other requests go to `next` untouched.
    */
-  handle(req: IncomingMessage, res: ServerResponse, tenantId: string, yoga: YogaLike, next: () => unknown): Promise<void>;
+  handle(req: IncomingMessage, res: ServerResponse, identity: Identity, yoga: YogaLike, next: () => unknown, maxRequestBodyBytes?: number): Promise<void>;
   stats(): ResponseCacheStats;
   clear(): void;
 }
@@ -148,7 +149,10 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     },
   };
 
-  async function handle(req: IncomingMessage, res: ServerResponse, tenantId: string, yoga: YogaLike, next: () => unknown) {
+  async function handle(req: IncomingMessage, res: ServerResponse, identity: Identity, yoga: YogaLike, next: () => unknown, maxRequestBodyBytes?: number) {
+    const { tenantId } = identity;
+    // yoga's context factory finds the caller's identity through the Node request.
+    const serverContext = { req, res };
     const accept = req.headers.accept ?? '';
     const contentType = req.headers['content-type'] ?? '';
     if (
@@ -161,20 +165,22 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       await next();
       return;
     }
-    const body = await readBody(req);
+    // Past the app's limit the body is refused while it streams in: RequestBodyTooLargeError, answered 413 by the app.
+    const body = await readBody(req, maxRequestBodyBytes);
     const headers = bufferedHeaders(req.headers);
     const url = requestUrl(req);
     if (body.length > maxBodyBytes) {
       // Too large to be worth keeping as a key: answered without the cache.
-      await sendResponse(res, await yoga.fetch(url, { method: 'POST', headers, body }, {}));
+      await sendResponse(res, await yoga.fetch(url, { method: 'POST', headers, body }, serverContext));
       return;
     }
     // Origin is in the key because yoga's CORS headers answer it.
-    const key = `${tenantId}\n${accept}\n${req.headers.origin ?? ''}\n${body}`;
+    // Answers depend on the tenant and, through the roles check, on the roles; never on anything else of the caller.
+    const key = `${tenantId}\n${[...identity.roles].sort().join(' ')}\n${accept}\n${req.headers.origin ?? ''}\n${body}`;
     // Without the versions nothing can be proven fresh: answer through yoga, keep nothing (it reports its own errors).
     const versions = await versionsOf(tenantId).catch(() => null);
     if (versions === null) {
-      await sendResponse(res, await yoga.fetch(url, { method: 'POST', headers, body }, {}));
+      await sendResponse(res, await yoga.fetch(url, { method: 'POST', headers, body }, serverContext));
       return;
     }
     const day = new Date(now()).toISOString().slice(0, 10);
@@ -190,7 +196,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
     if (hit) entries.delete(key);
     counters.misses++;
     const marker: Marker = { cacheable: false };
-    const response = await yoga.fetch(url, { method: 'POST', headers, body }, { [MARKER]: marker });
+    const response = await yoga.fetch(url, { method: 'POST', headers, body }, { ...serverContext, [MARKER]: marker });
     const text = await response.text();
     const responseHeaders = Object.fromEntries(response.headers);
     // `versions` was read before the answer was computed: if data changed meanwhile, the next request's read

@@ -4,9 +4,9 @@
 // CPU. Anything else (batches, GET, GraphiQL, SSE or multipart answers, CORS preflight, subscriptions, large bodies)
 // is answered by yoga itself, from the same buffered body.
 import type { IncomingMessage } from 'node:http';
-import { getCORSHeadersByRequestAndOptions } from '@whatwg-node/server';
 import { type Plugin, type YogaServerInstance, isAsyncIterable, processRegularResult } from 'graphql-yoga';
-import type { GraphQLContext } from './context';
+import type { GraphQLContext } from '../schema/context';
+import { type CorsPolicy, createCorsPolicy } from './cors';
 
 /** The answers a regular (non-streaming) result can take, as yoga's result processor names them. */
 const REGULAR_MEDIA_TYPES = ['application/graphql-response+json', 'application/json'] as const;
@@ -61,9 +61,11 @@ export interface DirectExecutionOptions {
   endpoint: string;
   /** Larger bodies (voice audio) go to yoga, which streams them and enforces its own limit. */
   maxBodyBytes?: number;
+  /** The CORS policy yoga was given (its `cors` option), so that both paths answer an Origin alike. */
+  cors?: CorsPolicy;
 }
 
-export function createDirectExecution({ yoga, endpoint, maxBodyBytes = 1024 * 1024 }: DirectExecutionOptions): DirectExecution {
+export function createDirectExecution({ yoga, endpoint, maxBodyBytes = 1024 * 1024, cors = createCorsPolicy() }: DirectExecutionOptions): DirectExecution {
   const server = yoga as unknown as {
     getResultForParams(input: { params: unknown; request: Request }, context: Record<string | symbol, unknown>): Promise<unknown>;
     fetchAPI: typeof globalThis;
@@ -114,8 +116,8 @@ export function createDirectExecution({ yoga, endpoint, maxBodyBytes = 1024 * 10
     }
     const response = await processRegularResult(result as Parameters<typeof processRegularResult>[0], server.fetchAPI, mediaType);
     counters.direct++;
-    const cors = getCORSHeadersByRequestAndOptions(request, {});
-    if (cors) for (const [name, value] of Object.entries(cors)) response.headers.set(name, value);
+    const corsHeaders = cors.headers(request);
+    if (corsHeaders) for (const [name, value] of Object.entries(corsHeaders)) response.headers.set(name, value);
     return response;
   }
 

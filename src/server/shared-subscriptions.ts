@@ -15,10 +15,7 @@ import {
   getOperationAST,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { GraphQLContext } from './context';
-
-/** The field extension that opts a subscription field in. */
-export const SHARED_EVENT_RESULTS = 'sharedEventResults';
+import { type GraphQLContext, SHARED_EVENT_RESULTS } from '../schema/context';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 type SubscribeFn = (args: ExecutionArgs) => unknown;

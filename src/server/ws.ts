@@ -6,18 +6,24 @@ import type { ExecutionArgs, GraphQLError } from 'graphql';
 import { CloseCode, type ConnectionInitMessage, DEPRECATED_GRAPHQL_WS_PROTOCOL, type ServerOptions, handleProtocols, makeServer } from 'graphql-ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { GraphQLContext } from './context';
-import type { Logger } from './logger';
+import { AuthenticationError } from './auth';
+import { type GraphQLContext, type Identity, REQUEST_ID } from '../schema/context';
+import type { Logger } from '../logger';
 
 export interface GraphQLWebSocketOptions {
   server: Server;
   path: string;
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
-  /** The app's context for one operation (tenant, services, request id). */
-  contextFor: (requestId?: string | null) => GraphQLContext;
+  /**
+   * Proves who opened the socket from `connectionParams.authorization` (once, at connection_init) and remembers it for
+   * the upgrade request, where yoga's context factory finds it; throws AuthenticationError.
+   */
+  authenticate: (request: IncomingMessage, authorization: string | undefined) => Promise<Identity>;
   log: Logger;
   /** Ping every this many ms and drop a socket that has not answered by the next ping (graphql-ws's default 12 s). */
   keepAliveMs?: number;
+  /** Largest message a client may send (ws closes the socket with 1009 as soon as a frame says it is larger). */
+  maxPayloadBytes?: number;
 }
 
 export interface GraphQLWebSocket {
@@ -31,7 +37,14 @@ const BACKPRESSURE_BYTES = 64 * 1024;
 interface SocketExtra {
   socket: WebSocket;
   request: IncomingMessage;
+  /** Closes the socket when its token expires. */
+  expiry?: NodeJS.Timeout;
 }
+
+/** graphql-ws's close code for a refused connection_init; also used when the socket's token expires. */
+const FORBIDDEN_CLOSE = CloseCode.Forbidden;
+/** setTimeout's longest delay; a later expiry is re-armed when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The enveloped execute/subscribe of one operation travel in rootValue from onSubscribe to the execute/subscribe hooks. */
 interface EnvelopedRoot {
@@ -40,10 +53,33 @@ interface EnvelopedRoot {
 }
 type OperationResult = ReturnType<NonNullable<ServerOptions['execute']>>;
 
-export function createGraphQLWebSocket({ server, path, yoga, contextFor, log, keepAliveMs = 12_000 }: GraphQLWebSocketOptions): GraphQLWebSocket {
-  const wsServer = new WebSocketServer({ server, path, handleProtocols });
+export function createGraphQLWebSocket({ server, path, yoga, authenticate, log, keepAliveMs = 12_000, maxPayloadBytes }: GraphQLWebSocketOptions): GraphQLWebSocket {
+  const wsServer = new WebSocketServer({ server, path, handleProtocols, ...(maxPayloadBytes && { maxPayload: maxPayloadBytes }) });
+
+  const closeAtExpiry = (extra: SocketExtra, expiresAt: number) => {
+    const wait = expiresAt - Date.now();
+    extra.expiry = setTimeout(() => {
+      if (Date.now() < expiresAt) return closeAtExpiry(extra, expiresAt);
+      log.info('graphql-ws: token expired; closing the socket');
+      extra.socket.close(FORBIDDEN_CLOSE, 'Token expired');
+    }, Math.min(Math.max(wait, 0), MAX_TIMER_MS));
+    extra.expiry.unref();
+  };
 
   const protocol = makeServer<ConnectionInitMessage['payload'], SocketExtra>({
+    // Returning false makes graphql-ws close the socket with 4403 Forbidden.
+    onConnect: async (ctx) => {
+      const authorization = ctx.connectionParams?.authorization;
+      try {
+        const identity = await authenticate(ctx.extra.request, typeof authorization === 'string' ? authorization : undefined);
+        if (identity.expiresAt !== null) closeAtExpiry(ctx.extra, identity.expiresAt);
+        return true;
+      } catch (error) {
+        if (!(error instanceof AuthenticationError)) throw error;
+        log.warn('graphql-ws: connection refused: not authenticated', { reason: error.reason });
+        return false;
+      }
+    },
     execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
     subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
     onSubscribe: async (ctx, _id, params) => {
@@ -69,7 +105,8 @@ export function createGraphQLWebSocket({ server, path, yoga, contextFor, log, ke
       };
       // yoga's context option takes the request id from a fetch Request, which a socket has not: take it from the
       // upgrade request's header, as HTTP does (error messages and logs name it).
-      (args.contextValue as GraphQLContext).requestId = contextFor(ctx.extra.request.headers['x-request-id'] as string | undefined).requestId;
+      const requestId = ctx.extra.request.headers['x-request-id'];
+      if (typeof requestId === 'string' && REQUEST_ID.test(requestId)) (args.contextValue as GraphQLContext).requestId = requestId;
       const errors = validate(args.schema, args.document);
       if (errors.length) return errors;
       return args;
@@ -99,6 +136,7 @@ export function createGraphQLWebSocket({ server, path, yoga, contextFor, log, ke
           }, keepAliveMs)
         : null;
 
+    const extra: SocketExtra = { socket, request };
     const closed = protocol.opened(
       {
         protocol: socket.protocol,
@@ -115,10 +153,11 @@ export function createGraphQLWebSocket({ server, path, yoga, contextFor, log, ke
             handle(String(data)).catch((error: unknown) => closeOnError(socket, 'message handling failed', error));
           }),
       },
-      { socket, request },
+      extra,
     );
 
     socket.once('close', (code, reason) => {
+      if (extra.expiry) clearTimeout(extra.expiry);
       if (pongWait) clearTimeout(pongWait);
       if (ping) clearInterval(ping);
       if (code === CloseCode.SubprotocolNotAcceptable && socket.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL) {

@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AGENT_EVENTS_KEY, type AgentEvent, type AgentGraph, PENDING_QUESTION_KEY, type PendingQuestion, rememberQuestion } from '../agent/graph';
-import type { Logger } from '../server/logger';
+import type { Logger } from '../logger';
 import { type AudioInput, checkAudio } from './audio';
 import { VoiceError, providerError } from './errors';
 import type { TurnTimings, TurnWriter } from './events';
@@ -21,6 +21,8 @@ export interface PipelineDeps {
 
 export interface TurnRequest {
   tenantId: string;
+  /** The session's owner within the tenant (the token's sub). */
+  subject: string;
   sessionId: string;
   turnId: string;
   text?: string | null;
@@ -88,7 +90,8 @@ export async function runTurn(deps: PipelineDeps, request: TurnRequest): Promise
   let firstAudioMs: number | null = null;
   let stage = 'speech-to-text';
   const queue = createQueue<string>();
-  const threadId = `${request.tenantId}:${request.sessionId}`;
+  // The agent's memory is the session's: per tenant and subject, like the session itself.
+  const threadId = JSON.stringify([request.tenantId, request.subject, request.sessionId]);
   let agentStarted = false;
 
   try {

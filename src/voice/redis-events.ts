@@ -4,7 +4,7 @@
 // previous turn interrupts it (barge-in across instances).
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { Logger } from '../server/logger';
+import type { Logger } from '../logger';
 import { type Subscription, TERMINAL_EVENTS, type TurnWriter, type VoiceEvent } from './events';
 
 export interface SharedTurns {

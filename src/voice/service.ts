@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { and, asc, eq, lte, ne, sql } from 'drizzle-orm';
 import { createCheckpointer } from '../agent/checkpointer';
+import { type TurnLimiter, TurnLimitedError } from './turn-limits';
 import { type AgentGraph, createAgentGraph } from '../agent/graph';
 import { createGroqChatModel } from '../agent/groq-model';
 import { domainGrammar } from '../agent/intents';
@@ -15,7 +16,7 @@ import type { Connectors } from '../connectors';
 import type { Database } from '../db/client';
 import { voiceSessions, voiceTurns } from '../db/schema';
 import { UserInputError } from '../errors';
-import type { Logger } from '../server/logger';
+import type { Logger } from '../logger';
 import { type AudioFormat, decodeBase64Audio } from './audio';
 import { VoiceError } from './errors';
 import { type EventLog, type Subscription, type TurnTimings, createEventLog } from './events';
@@ -58,6 +59,8 @@ export interface VoiceServiceOptions {
   redisUrl?: string;
   /** Redis key prefix (several deployments or test files on one Redis). */
   redisPrefix?: string;
+  /** Rate and concurrency limits on turns per tenant and subject (turn-limits.ts); none when absent. */
+  turnLimits?: TurnLimiter;
   /** Replace a provider (tests, or another vendor); defaults follow VOICE_PROVIDER. */
   stt?: SttProvider;
   tts?: TtsProvider;
@@ -96,14 +99,20 @@ export interface SessionRecord {
   turns: TurnRecord[];
 }
 
+/** Whose sessions: a session belongs to its tenant and subject, and only they can run, read or follow it. */
+export interface SessionOwner {
+  tenantId: string;
+  subject: string;
+}
+
 export interface VoiceService {
   readonly provider: 'groq' | 'local';
   /** What this server can do offline/online, for clients and logs. */
   readonly capabilities: { speechToText: string | null; textToSpeech: string | null; model: string; maxChunkCharacters: number };
-  startTurn(tenantId: string, input: StartTurnInput): Promise<{ id: string; sessionId: string; status: TurnStatus; startedAt: Date }>;
+  startTurn(owner: SessionOwner, input: StartTurnInput): Promise<{ id: string; sessionId: string; status: TurnStatus; startedAt: Date }>;
   /** The event stream of a session, or of one of its turns from its first event. Throws UserInputError when unknown. */
-  events(tenantId: string, sessionId: string, turnId?: string | null): Promise<Subscription>;
-  session(tenantId: string, sessionId: string): Promise<SessionRecord | null>;
+  events(owner: SessionOwner, sessionId: string, turnId?: string | null): Promise<Subscription>;
+  session(owner: SessionOwner, sessionId: string): Promise<SessionRecord | null>;
   /** Resolves when every running turn has settled (tests, shutdown). */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -167,7 +176,11 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
   const starting = new Map<string, Promise<unknown>>();
   const all = new Set<Promise<unknown>>();
   let closed = false;
-  const key = (tenantId: string, sessionId: string) => `${tenantId}\u0000${sessionId}`;
+  const key = (scope: string, sessionId: string) => `${scope}\u0000${sessionId}`;
+  // The event log and Redis partition sessions by an opaque scope: the owner's tenant and subject together.
+  const scopeOf = (owner: SessionOwner) => `${owner.tenantId}\u0001${owner.subject}`;
+  const ownedBy = <T extends typeof voiceTurns | typeof voiceSessions>(table: T, owner: SessionOwner) =>
+    and(eq(table.tenantId, owner.tenantId), eq(table.subject, owner.subject));
   let shared: SharedTurns | null = null;
   if (options.redisUrl) {
     try {
@@ -177,7 +190,7 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
         retentionMs,
         log,
         // Another instance started a turn on a session we are running: barge-in across instances.
-        onAnnounce: (tenantId, sessionId, turnId) => running.get(key(tenantId, sessionId))?.interrupt(`interrupted by turn ${turnId} on the same session`),
+        onAnnounce: (scope, sessionId, turnId) => running.get(key(scope, sessionId))?.interrupt(`interrupted by turn ${turnId} on the same session`),
       });
     } catch (error) {
       await checkpointer.close();
@@ -213,9 +226,9 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
    * OTHER_INSTANCE_WAIT_MS; a turn still RUNNING then (its instance stopped mid-turn) is marked INTERRUPTED, so the
    * session's later turns do not wait for it again.
    */
-  async function otherInstanceSettled(tenantId: string, sessionId: string, turnId: string, startedAt: Date, signal: AbortSignal) {
+  async function otherInstanceSettled(owner: SessionOwner, sessionId: string, turnId: string, startedAt: Date, signal: AbortSignal) {
     const earlierRunning = and(
-      eq(voiceTurns.tenantId, tenantId),
+      ownedBy(voiceTurns, owner),
       eq(voiceTurns.sessionId, sessionId),
       eq(voiceTurns.status, 'RUNNING'),
       ne(voiceTurns.turnId, turnId),
@@ -236,19 +249,32 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
     }
   }
 
-  async function start(tenantId: string, input: StartTurnInput) {
+  async function start(owner: SessionOwner, input: StartTurnInput, release: () => Promise<void> = async () => {}) {
+    try {
+      return await run(owner, input, release);
+    } catch (error) {
+      await release();
+      throw error;
+    }
+  }
+
+  /** Starts the turn; `release` frees its running-turn slot once it has settled. */
+  async function run(owner: SessionOwner, input: StartTurnInput, release: () => Promise<void>) {
     if (closed) throw new VoiceError('INTERNAL', 'the voice service is shutting down', true);
+    const { tenantId, subject } = owner;
+    const scope = scopeOf(owner);
     const sessionId = input.sessionId ?? randomUUID();
     const turnId = randomUUID();
-    const k = key(tenantId, sessionId);
+    const k = key(scope, sessionId);
     const startedAt = new Date();
 
     await db
       .insert(voiceSessions)
-      .values({ tenantId, sessionId, createdAt: startedAt, updatedAt: startedAt })
-      .onConflictDoUpdate({ target: [voiceSessions.tenantId, voiceSessions.sessionId], set: { updatedAt: startedAt } });
+      .values({ tenantId, subject, sessionId, createdAt: startedAt, updatedAt: startedAt })
+      .onConflictDoUpdate({ target: [voiceSessions.tenantId, voiceSessions.subject, voiceSessions.sessionId], set: { updatedAt: startedAt } });
     await db.insert(voiceTurns).values({
       tenantId,
+      subject,
       turnId,
       sessionId,
       status: 'RUNNING',
@@ -260,9 +286,9 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
     const previous = running.get(k);
     previous?.interrupt(`interrupted by turn ${turnId} on the same session`);
 
-    const localWriter = eventLog.openTurn(tenantId, sessionId, turnId);
-    const writer = shared ? shared.mirror(localWriter, tenantId, turnId) : localWriter;
-    void shared?.announce(tenantId, sessionId, turnId).catch((error: unknown) => log.warn('voice: could not announce a turn', { error: (error as Error).message }));
+    const localWriter = eventLog.openTurn(scope, sessionId, turnId);
+    const writer = shared ? shared.mirror(localWriter, scope, turnId) : localWriter;
+    void shared?.announce(scope, sessionId, turnId).catch((error: unknown) => log.warn('voice: could not announce a turn', { error: (error as Error).message }));
     const controller = new AbortController();
     // Once the pipeline is storing its outcome the turn is over: a barge-in then has nothing left to cancel.
     let finishing = false;
@@ -279,6 +305,7 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
         { stt, tts, graph, log, providerLabel: provider === 'groq' ? 'Groq' : 'local' },
         {
           tenantId,
+          subject,
           sessionId,
           turnId,
           text: input.text,
@@ -286,7 +313,7 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
           voice: input.voice,
           signal: controller.signal,
           writer,
-          after: previous?.settled ?? (shared && input.sessionId ? otherInstanceSettled(tenantId, sessionId, turnId, startedAt, controller.signal) : undefined),
+          after: previous?.settled ?? (shared && input.sessionId ? otherInstanceSettled(owner, sessionId, turnId, startedAt, controller.signal) : undefined),
           beforeEnd: (outcome) => {
             finishing = true;
             return persistOutcome(tenantId, turnId, storedOutcome(outcome));
@@ -300,6 +327,7 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
       .finally(() => {
         if (running.get(k)?.turnId === turnId) running.delete(k);
         all.delete(settled);
+        void release();
       });
     all.add(settled);
     running.set(k, { turnId, controller, settled, interrupt });
@@ -315,11 +343,16 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
       maxChunkCharacters: tts.maxChars,
     },
 
-    async startTurn(tenantId, input) {
+    async startTurn(owner, input) {
+      // Limits first: a refused turn leaves nothing behind (no session row, no barge-in of the running turn).
+      const slot = await options.turnLimits?.acquire(owner.tenantId, owner.subject);
+      if (slot && !slot.ok) throw new TurnLimitedError(slot.reason, slot.retryAfterMs);
       // Turns of one session start one at a time, so barge-in always sees the turn it replaces.
-      const k = key(tenantId, input.sessionId ?? '');
+      const k = key(scopeOf(owner), input.sessionId ?? '');
       const before = input.sessionId ? starting.get(k) : undefined;
-      const result = (before ?? Promise.resolve()).catch(() => {}).then(() => start(tenantId, input));
+      const result = (before ?? Promise.resolve())
+        .catch(() => {})
+        .then(() => start(owner, input, slot?.release));
       if (input.sessionId) {
         starting.set(k, result);
         void result.finally(() => starting.get(k) === result && starting.delete(k)).catch(() => {});
@@ -327,39 +360,42 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
       return result;
     },
 
-    async events(tenantId, sessionId, turnId) {
-      if (!turnId) return eventLog.subscribe(tenantId, sessionId);
-      if (eventLog.hasTurn(tenantId, turnId)) {
+    async events(owner, sessionId, turnId) {
+      const scope = scopeOf(owner);
+      if (!turnId) return eventLog.subscribe(scope, sessionId);
+      // Another owner's turn is simply not found, with the same words as one that never existed.
+      const notFound = () => new UserInputError(`turnId: no turn ${turnId} in session ${sessionId}`, 'turnId');
+      if (eventLog.hasTurn(scope, turnId)) {
         const [row] = await db
           .select({ sessionId: voiceTurns.sessionId })
           .from(voiceTurns)
-          .where(and(eq(voiceTurns.tenantId, tenantId), eq(voiceTurns.turnId, turnId)));
-        if (row && row.sessionId !== sessionId) throw new UserInputError(`turnId: turn ${turnId} belongs to another session, not ${sessionId}`, 'turnId');
-        return eventLog.subscribe(tenantId, sessionId, turnId);
+          .where(and(ownedBy(voiceTurns, owner), eq(voiceTurns.turnId, turnId)));
+        if (row && row.sessionId !== sessionId) throw notFound();
+        return eventLog.subscribe(scope, sessionId, turnId);
       }
       const [row] = await db
         .select({ sessionId: voiceTurns.sessionId, status: voiceTurns.status })
         .from(voiceTurns)
-        .where(and(eq(voiceTurns.tenantId, tenantId), eq(voiceTurns.turnId, turnId)));
-      if (!row || row.sessionId !== sessionId) throw new UserInputError(`turnId: no turn ${turnId} in session ${sessionId}`, 'turnId');
+        .where(and(ownedBy(voiceTurns, owner), eq(voiceTurns.turnId, turnId)));
+      if (!row || row.sessionId !== sessionId) throw notFound();
       // Ran (or runs) on another instance: read it from its shared stream.
-      if (shared && (await shared.hasTurn(tenantId, turnId))) return shared.subscribe(tenantId, turnId);
+      if (shared && (await shared.hasTurn(scope, turnId))) return shared.subscribe(scope, turnId);
       throw new UserInputError(
         `turnId: the events of turn ${turnId} are no longer kept (they are kept ${Math.round(retentionMs / 60_000)} minutes after a turn ends); read its outcome with Query.voiceSession`,
         'turnId',
       );
     },
 
-    async session(tenantId, sessionId) {
+    async session(owner, sessionId) {
       const [s] = await db
         .select()
         .from(voiceSessions)
-        .where(and(eq(voiceSessions.tenantId, tenantId), eq(voiceSessions.sessionId, sessionId)));
+        .where(and(ownedBy(voiceSessions, owner), eq(voiceSessions.sessionId, sessionId)));
       if (!s) return null;
       const turns = await db
         .select()
         .from(voiceTurns)
-        .where(and(eq(voiceTurns.tenantId, tenantId), eq(voiceTurns.sessionId, sessionId)))
+        .where(and(ownedBy(voiceTurns, owner), eq(voiceTurns.sessionId, sessionId)))
         .orderBy(asc(voiceTurns.startedAt), asc(sql`${voiceTurns.turnId}`));
       return {
         id: s.sessionId,

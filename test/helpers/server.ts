@@ -6,8 +6,8 @@ import { type Connectors, createConnectors } from '../../src/connectors';
 import { type GenerateOptions, generateDataset } from '../../src/db/generate';
 import { importDirectory } from '../../src/db/import';
 import { type App, type AppOptions, buildApp } from '../../src/server/app';
-import type { AppServices } from '../../src/server/context';
-import { createLogger } from '../../src/server/logger';
+import type { AppServices } from '../../src/schema/context';
+import { createLogger } from '../../src/logger';
 import { type TestDatabase, createTestDatabase } from './database';
 
 export interface GraphQLResponse<T = any> {
@@ -39,6 +39,12 @@ export interface TestServerOptions {
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** Extra yoga plugins for the app. */
   plugins?: AppOptions['plugins'];
+  /** Request limits, CORS origins, GraphiQL and the response cache (src/server/limits.ts, cors.ts, cache.ts). */
+  http?: Pick<AppOptions, 'limits' | 'corsOrigins' | 'graphiql' | 'responseCache'>;
+  /** Headers of every query() that passes none (e.g. a bearer token). */
+  headers?: Record<string, string>;
+  /** Authentication (src/server/auth.ts); without it every request is the default tenant's. */
+  auth?: AppOptions['auth'];
 }
 
 /** Generates a dataset into a temporary directory and returns its path. */
@@ -49,6 +55,7 @@ export async function generatedDataDir(options: Omit<GenerateOptions, 'outDir'>)
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const defaultHeaders = options.headers;
   const statements: string[] = [];
   const database = options.database ?? (await createTestDatabase({ onQuery: (q) => statements.push(q) }));
   if (options.data) {
@@ -59,7 +66,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const log = createLogger(options.logLevel ?? (process.env.TEST_LOG_LEVEL as 'debug' | undefined) ?? 'silent');
   const base: AppServices = { connectors, log, tenantId: 'default' };
   const services = { ...base, ...(options.services ? await options.services(base, database) : {}) };
-  const app = buildApp({ services, database, port: 0, host: '127.0.0.1', plugins: options.plugins });
+  const app = buildApp({ services, database, port: 0, host: '127.0.0.1', plugins: options.plugins, auth: options.auth, ...options.http });
   const url = await app.start();
   statements.length = 0;
   return {
@@ -70,7 +77,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     connectors,
     app,
     statements,
-    async query(query, variables, headers) {
+    async query(query, variables, headers = defaultHeaders) {
       const response = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },

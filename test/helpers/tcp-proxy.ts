@@ -10,6 +10,8 @@ export interface TcpProxy {
   accepted: number;
   /** Destroys every open connection, both sides. */
   cut(): void;
+  /** Stops passing the server's answers on (connections stay open, requests still arrive): a server that hangs. */
+  stall(): void;
   /** Cuts, and refuses new connections until restore(). */
   refuse(): Promise<void>;
   restore(): Promise<void>;
@@ -18,6 +20,8 @@ export interface TcpProxy {
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const open = new Set<Socket>();
+  const answers = new Map<Socket, Socket>();
+  let stalled = false;
   const state = { accepted: 0 };
   const server: Server = createServer((client) => {
     state.accepted++;
@@ -33,7 +37,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
     client.pipe(upstream);
-    upstream.pipe(client);
+    if (!stalled) upstream.pipe(client);
+    answers.set(upstream, client);
+    upstream.on('close', () => answers.delete(upstream));
   });
   const listen = (port: number) => new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', () => resolve()));
   await listen(0);
@@ -48,6 +54,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       return state.accepted;
     },
     cut,
+    stall() {
+      stalled = true;
+      for (const [upstream, client] of answers) upstream.unpipe(client);
+    },
     async refuse() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       cut();

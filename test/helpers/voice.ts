@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config';
 import type { VoiceConfig, VoiceService, VoiceServiceOptions } from '../../src/voice/service';
 import { createVoiceService } from '../../src/voice/service';
 import type { TestDatabase } from './database';
-import { type TestServer, startTestServer } from './server';
+import { type TestServer, type TestServerOptions, startTestServer } from './server';
 
 export interface VoiceServer {
   server: TestServer;
@@ -19,6 +19,10 @@ export interface VoiceServerOptions {
   database?: TestDatabase;
   config?: Partial<VoiceConfig>;
   extra?: Partial<Omit<VoiceServiceOptions, 'database' | 'connectors' | 'config' | 'log'>>;
+  /** Server options passed through (auth, response cache, headers of query()). */
+  server?: Pick<TestServerOptions, 'auth' | 'http' | 'headers'>;
+  /** connection_init payload of the graphql-ws client (e.g. { authorization }). */
+  connectionParams?: Record<string, unknown>;
 }
 
 export function voiceConfig(overrides: Partial<VoiceConfig> = {}): VoiceConfig {
@@ -29,6 +33,7 @@ export function voiceConfig(overrides: Partial<VoiceConfig> = {}): VoiceConfig {
 export async function startVoiceServer(options: VoiceServerOptions = {}): Promise<VoiceServer> {
   let voice: VoiceService | undefined;
   const server = await startTestServer({
+    ...options.server,
     data: options.data,
     database: options.database,
     services: async (base, database) => {
@@ -43,7 +48,7 @@ export async function startVoiceServer(options: VoiceServerOptions = {}): Promis
       return { voice };
     },
   });
-  const ws = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+  const ws = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: options.connectionParams });
   return {
     server,
     voice: voice!,

@@ -1,0 +1,2 @@
+ALTER TABLE "voice_sessions" ADD COLUMN "subject" text DEFAULT 'anonymous' NOT NULL;--> statement-breakpoint
+ALTER TABLE "voice_turns" ADD COLUMN "subject" text DEFAULT 'anonymous' NOT NULL;
