@@ -10,13 +10,13 @@ export interface LoadResult extends LatencyStats {
   errors: number;
 }
 
-function once(url: string, body: string, connections: number, seconds: number, samples: number[] | null): Promise<autocannon.Result> {
+function once(url: string, body: string, connections: number, seconds: number, samples: number[] | null, headers: Record<string, string>): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
         url,
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
         body,
         connections,
         duration: seconds,
@@ -27,10 +27,15 @@ function once(url: string, body: string, connections: number, seconds: number, s
   });
 }
 
-export async function runLoad(url: string, body: string, options: { connections: number; seconds: number; warmupSeconds: number }): Promise<LoadResult> {
-  if (options.warmupSeconds > 0) await once(url, body, options.connections, options.warmupSeconds, null);
+export async function runLoad(
+  url: string,
+  body: string,
+  options: { connections: number; seconds: number; warmupSeconds: number; headers?: Record<string, string> },
+): Promise<LoadResult> {
+  const headers = options.headers ?? {};
+  if (options.warmupSeconds > 0) await once(url, body, options.connections, options.warmupSeconds, null, headers);
   const samples: number[] = [];
-  const result = await once(url, body, options.connections, options.seconds, samples);
+  const result = await once(url, body, options.connections, options.seconds, samples, headers);
   return {
     requestsPerSecond: result.requests.total / result.duration,
     requests: result.requests.total,

@@ -48,7 +48,7 @@ export function renderMarkdown(r: BenchResults): string {
   out.push(
     `Run ${r.startedAt} → ${r.finishedAt}, command \`${r.command}\`.`,
     `Machine: ${m.cpus} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}; load average at start ${m.loadAverageAtStart.join(' / ')}, at end ${m.loadAverageAtEnd.join(' / ')} (the machine is shared: compare ratios within this run, not across runs).`,
-    `Database: ${r.database.version}. Load: autocannon, ${r.connections} connections, ${r.seconds} s per figure after a warm-up, server and load generator in separate processes on the same cores. Floor: the same SQL statements the API sent, replayed in a closed loop at the same concurrency with the bare driver (${r.database.kind === 'postgres' ? 'postgres.js, 10 connections like the server' : 'PGlite in process'}).`,
+    `Database: ${r.database.version}. Load: autocannon, ${r.connections} connections, ${r.seconds} s per figure after a warm-up, server and load generator in separate processes on the same cores; ${r.auth === false ? 'no authentication' : r.auth ? 'every request carries a bearer JWT (HS256) that the server verifies' : 'authentication not recorded (before it existed)'}. Floor: the same SQL statements the API sent, replayed in a closed loop at the same concurrency with the bare driver (${r.database.kind === 'postgres' ? 'postgres.js, 10 connections like the server' : 'PGlite in process'}).`,
     '',
   );
   const opLabels = new Map<string, string>();

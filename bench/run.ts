@@ -4,6 +4,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { BENCH_AUTHORIZATION, BENCH_AUTH_SECRET } from './auth';
 import { ANCHOR, type BenchDatabase, prepareDatabase, size } from './dataset';
 import { type FloorResult, captureStatements, openBenchDatabase, runFloor } from './floor';
 import { type LoadResult, runLoad } from './load';
@@ -25,8 +26,12 @@ const { values } = parseArgs({
     // Re-render bench/results/latest.md from a results file (after a change to the report's layout).
     render: { type: 'string' },
     skip: { type: 'string', default: '' },
+    // Query benchmarks run with authentication on (a bearer token verified per request); this turns it off.
+    'no-auth': { type: 'boolean', default: false },
   },
 });
+const withAuth = !values['no-auth'];
+const authHeaders: Record<string, string> = withAuth ? { authorization: BENCH_AUTHORIZATION } : {};
 const quick = values.quick;
 const skip = new Set(values.skip.split(',').filter(Boolean));
 const ticketSizes = values.sizes ? values.sizes.split(',').map(Number) : quick ? [50, 5000] : [50, 100_000, 1_000_000];
@@ -68,6 +73,8 @@ export interface BenchResults {
   finishedAt: string;
   mode: 'quick' | 'full';
   command: string;
+  /** Whether the query benchmarks' server verified a bearer token on every request. */
+  auth: boolean;
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
   database: { kind: 'postgres' | 'pglite'; version: string };
   connections: number;
@@ -78,7 +85,11 @@ export interface BenchResults {
 }
 
 function startServer(bench: BenchDatabase, cache: boolean): Promise<ServerProcess> {
-  return spawnBenchServer([...(bench.url ? ['--url', bench.url] : ['--data-dir', bench.dataDir!]), ...(cache ? ['--cache'] : [])]);
+  return spawnBenchServer([
+    ...(bench.url ? ['--url', bench.url] : ['--data-dir', bench.dataDir!]),
+    ...(cache ? ['--cache'] : []),
+    ...(withAuth ? ['--auth-secret', BENCH_AUTH_SECRET] : []),
+  ]);
 }
 
 async function databaseVersion(): Promise<string> {
@@ -128,15 +139,15 @@ async function benchSize(tickets: number, keepForLater: boolean): Promise<SizeRe
       try {
         // A fresh server compiles its hot paths in its first seconds under load: warm it on every operation before
         // timing any, so that the first operation timed is not charged with that (it used to read 2x slower).
-        for (const op of ops) await runLoad(server.url, requestBody(op), { connections: CONNECTIONS, seconds: warmupSeconds, warmupSeconds: 0 });
+        for (const op of ops) await runLoad(server.url, requestBody(op), { connections: CONNECTIONS, seconds: warmupSeconds, warmupSeconds: 0, headers: authHeaders });
         for (const op of ops) {
           // The quick run keeps under 3 minutes by letting the server-wide pass above be each operation's warm-up.
           if (!quick) {
-            const warm = await runLoad(server.url, requestBody(op), { connections: CONNECTIONS, seconds: warmupSeconds, warmupSeconds: 0 });
+            const warm = await runLoad(server.url, requestBody(op), { connections: CONNECTIONS, seconds: warmupSeconds, warmupSeconds: 0, headers: authHeaders });
             if (warm.non2xx || warm.errors) log(`size ${s.label} ${op.id}: ${warm.non2xx} non-2xx answers and ${warm.errors} errors in warm-up`);
           }
           const before = await server.stats();
-          const load = await runLoad(server.url, requestBody(op), { connections: CONNECTIONS, seconds, warmupSeconds: 0 });
+          const load = await runLoad(server.url, requestBody(op), { connections: CONNECTIONS, seconds, warmupSeconds: 0, headers: authHeaders });
           const after = await server.stats();
           const result = { ...load, serverCpuMicrosPerRequest: (after.cpuMicros - before.cpuMicros) / Math.max(1, load.requests) };
           if (withCache && before.cache && after.cache) {
@@ -145,7 +156,7 @@ async function benchSize(tickets: number, keepForLater: boolean): Promise<SizeRe
             cached.set(op.id, { ...result, hitRate: total ? hits / total : 0 });
           } else {
             api.set(op.id, result);
-            single.set(op.id, await runLoad(server.url, requestBody(op), { connections: 1, seconds: singleSeconds, warmupSeconds: 0 }));
+            single.set(op.id, await runLoad(server.url, requestBody(op), { connections: 1, seconds: singleSeconds, warmupSeconds: 0, headers: authHeaders }));
           }
           log(`size ${s.label} ${op.id}: ${withCache ? 'cached' : 'api'} ${result.requestsPerSecond.toFixed(0)} req/s p50 ${result.p50.toFixed(2)} ms`);
         }
@@ -196,6 +207,7 @@ async function main() {
     startedAt: startedAt.toISOString(),
     finishedAt: '',
     mode: quick ? 'quick' : 'full',
+    auth: withAuth,
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}${adminUrl ? ' (DATABASE_URL set)' : ''}`,
     machine: {
       cpus: cpus().length,

@@ -3,7 +3,9 @@
 import { parseArgs } from 'node:util';
 import { createConnectors } from '../src/connectors';
 import { createDatabase } from '../src/db/client';
+import { inTenantTransactions } from './rls-client';
 import { buildApp } from '../src/server/app';
+import { createAuthenticator } from '../src/server/auth';
 import { createResponseCache } from '../src/server/cache';
 import { createLogger } from '../src/logger';
 import { loadConfig } from '../src/config';
@@ -17,10 +19,15 @@ const { values } = parseArgs({
     cache: { type: 'boolean', default: false },
     // The voice service over fixed-latency fake providers (for the subscriber benchmark).
     voice: { type: 'boolean', default: false },
+    // Verify an HS256 bearer token on every request, as a deployment does.
+    'auth-secret': { type: 'string' },
+    // bench/rls.ts: run every query in a transaction that first sets udc.tenant (row-level security's key).
+    'rls-tenant': { type: 'string' },
   },
 });
 
-const database = await createDatabase({ url: values.url, dataDir: values['data-dir'] });
+const rlsTenant = values['rls-tenant'];
+const database = await createDatabase({ url: values.url, dataDir: values['data-dir'], wrapClient: rlsTenant ? (sql) => inTenantTransactions(sql, rlsTenant) : undefined });
 const log = createLogger('warn');
 const connectors = createConnectors(database);
 const voice = values.voice
@@ -37,7 +44,8 @@ const voice = values.voice
   : undefined;
 const services = { connectors, log, tenantId: 'default', voice };
 const responseCache = values.cache ? createResponseCache({ database }) : undefined;
-const app = buildApp({ services, database, port: 0, host: '127.0.0.1', responseCache });
+const auth = values['auth-secret'] ? createAuthenticator({ secret: values['auth-secret'], defaultTenant: 'default' }) : undefined;
+const app = buildApp({ services, database, port: 0, host: '127.0.0.1', responseCache, auth });
 const url = await app.start();
 process.stdout.write(`READY ${url}\n`);
 

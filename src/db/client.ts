@@ -44,6 +44,8 @@ export interface DatabaseOptions {
    * Turn off behind a pooler that cannot keep them (PgBouncer in transaction mode before 1.21).
    */
   preparedStatements?: boolean;
+  /** A layer around the postgres.js client drizzle talks to (bench/rls.ts runs each query in a tenant transaction). */
+  wrapClient?: (sql: postgres.Sql) => postgres.Sql;
 }
 
 export const pgliteExtensions = { pg_trgm };
@@ -83,7 +85,8 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
       onnotice: () => {},
       connection: { application_name: 'universal-data-connector' },
     });
-    const client = choosingPrepare(sql, options.preparedStatements !== false);
+    const prepared = choosingPrepare(sql, options.preparedStatements !== false);
+    const client = options.wrapClient ? options.wrapClient(prepared) : prepared;
     const db = drizzlePostgres(client, { schema, logger }) as unknown as Db;
     return {
       db,
