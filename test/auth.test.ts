@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { createClient } from 'graphql-ws';
 import { type JWK, SignJWT, UnsecuredJWT, exportJWK, generateKeyPair } from 'jose';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../src/config';
 import { importDirectory } from '../src/db/import';
 import { createAuthenticator } from '../src/server/auth';
@@ -71,6 +71,21 @@ describe('configuration', () => {
     expect(loadConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: SECRET }).AUTH_JWT_SECRET).toBe(SECRET);
     expect(() => loadConfig({ AUTH_JWT_SECRET: 'short' })).toThrowError(/AUTH_JWT_SECRET: must be at least 32 characters/);
     expect(() => loadConfig({ AUTH_JWT_SECRET: SECRET, AUTH_JWKS_URL: 'http://127.0.0.1/jwks' })).toThrowError(/AUTH_JWKS_URL: set either/);
+  });
+});
+
+describe('verified tokens', () => {
+  it('checks the expiry of an already verified token again on every use', async () => {
+    const auth = createAuthenticator({ secret: SECRET, defaultTenant: 'default', clockToleranceSeconds: 0 });
+    const t = await token({ tenant: 'acme', roles: ['viewer'] }, { exp: now() + 30 });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      await expect(auth.authenticate(`Bearer ${t}`)).resolves.toMatchObject({ tenantId: 'acme', subject: 'alice' });
+      vi.setSystemTime(Date.now() + 31_000);
+      await expect(auth.authenticate(`Bearer ${t}`)).rejects.toMatchObject({ reason: 'token expired' });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

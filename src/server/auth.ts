@@ -49,6 +49,10 @@ export interface Authenticator {
   authenticate(authorization: string | null | undefined): Promise<Identity>;
 }
 
+/** Verified tokens kept (see `verified` below), and for how long at most. */
+const VERIFIED_TOKENS_MAX = 10_000;
+const VERIFIED_TOKEN_MS = 60_000;
+
 const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/i;
 const TENANT = /^[\w.:@-]{1,64}$/;
 
@@ -89,12 +93,23 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
     ? new TextEncoder().encode(options.secret)
     : // Keys are cached; a token with an unknown `kid` makes jose fetch the set again (at most every 30 s).
       createRemoteJWKSet(new URL(options.jwksUrl!), { timeoutDuration: 5000, cooldownDuration: options.jwksCooldownMs ?? 30_000, cacheMaxAge: 10 * 60_000 });
+  const toleranceMs = (options.clockToleranceSeconds ?? 5) * 1000;
   const verifyOptions = {
     algorithms: options.secret ? ['HS256'] : ['RS256', 'ES256'],
     issuer: options.issuer,
     audience: options.audience,
     clockTolerance: options.clockToleranceSeconds ?? 5,
     requiredClaims: ['sub', 'exp'],
+  };
+
+  // Tokens already verified: a client sends the same token with every request, and jose's signature check (WebCrypto,
+  // asynchronous) costs about 250 µs, a third of a small query's CPU. The signature of a given token string never
+  // changes; the clock claims are checked again on every use, and an entry lives at most a minute, so a key removed
+  // from the JWKS stops working within a minute.
+  const verified = new Map<string, { identity: Identity; notBefore: number | null; until: number }>();
+  const remember = (token: string, identity: Identity, notBefore: number | null) => {
+    if (verified.size >= VERIFIED_TOKENS_MAX) verified.delete(verified.keys().next().value as string);
+    verified.set(token, { identity, notBefore, until: Date.now() + VERIFIED_TOKEN_MS });
   };
 
   return {
@@ -104,15 +119,25 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
       if (!authorization) throw new AuthenticationError('no Authorization header', false);
       const match = BEARER.exec(authorization.trim());
       if (!match) throw new AuthenticationError('Authorization is not a bearer JWT', true);
+      const token = match[1];
+      const now = Date.now();
+      const known = verified.get(token);
+      if (known && now < known.until) {
+        if (now - toleranceMs >= known.identity.expiresAt!) throw new AuthenticationError('token expired', true);
+        if (known.notBefore !== null && now + toleranceMs < known.notBefore) throw new AuthenticationError('token not valid yet', true);
+        return known.identity;
+      }
       let payload: JWTPayload;
       try {
-        payload = (await jwtVerify(match[1], key as JWTVerifyGetKey, verifyOptions)).payload;
+        payload = (await jwtVerify(token, key as JWTVerifyGetKey, verifyOptions)).payload;
       } catch (error) {
         throw new AuthenticationError(describe(error), true);
       }
       const tenant = payload[tenantClaim];
       if (typeof tenant !== 'string' || !TENANT.test(tenant)) throw new AuthenticationError(`claim ${tenantClaim} is missing or not a tenant id`, true);
-      return { tenantId: tenant, subject: payload.sub!, roles: rolesOf(payload[rolesClaim]), expiresAt: payload.exp! * 1000 };
+      const identity: Identity = { tenantId: tenant, subject: payload.sub!, roles: rolesOf(payload[rolesClaim]), expiresAt: payload.exp! * 1000 };
+      remember(token, identity, typeof payload.nbf === 'number' ? payload.nbf * 1000 : null);
+      return identity;
     },
   };
 }
