@@ -332,6 +332,7 @@ describe('JWKS (RS256/ES256)', () => {
   let jwks: Server;
   let keys: JWK[] = [];
   let fetches = 0;
+  let failing = false;
   let server: TestServer;
 
   const signer = async (alg: 'RS256' | 'ES256', kid: string) => {
@@ -343,6 +344,7 @@ describe('JWKS (RS256/ES256)', () => {
   beforeAll(async () => {
     jwks = createServer((_req, res) => {
       fetches++;
+      if (failing) return void res.writeHead(500).end('down');
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
     });
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
@@ -378,5 +380,22 @@ describe('JWKS (RS256/ES256)', () => {
       expect(r.status).toBe(401);
       expect(r.body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
     }
+  });
+
+  it('answers 503 SERVICE_UNAVAILABLE, not 401, while the key set cannot be fetched, and recovers by itself', async () => {
+    const rs = await signer('RS256', 'k3');
+    const valid = await rs({ tenant: 'default', roles: ['viewer'] });
+    failing = true;
+    try {
+      const r = await post(server.url, '{ customers { totalCount } }', bearer(valid));
+      expect(r.status).toBe(503);
+      expect(r.headers.get('retry-after')).toBe('5');
+      expect(r.body.errors?.[0].extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      const ws = await overSocket(server.url, '{ customers { totalCount } }', { authorization: `Bearer ${valid}` });
+      expect(ws.closed?.code).toBe(1013);
+    } finally {
+      failing = false;
+    }
+    expect((await post(server.url, '{ customers { totalCount } }', bearer(valid))).body.data.customers.totalCount).toBe(5);
   });
 });

@@ -9,7 +9,7 @@ import type { Database } from '../db/client';
 import { RequestBodyTooLargeError, bufferedHeaders, readBody, requestUrl, sendBodyTooLarge, sendResponse } from './buffered';
 import type { ResponseCache } from './cache';
 import { createSchema } from '../schema';
-import { AuthenticationError, type Authenticator, createAuthenticator, useRoles, wwwAuthenticate } from './auth';
+import { AuthUnavailableError, AuthenticationError, type Authenticator, createAuthenticator, useRoles, wwwAuthenticate } from './auth';
 import { type AppServices, type GraphQLContext, type Identity, REQUEST_ID } from '../schema/context';
 import { type DirectExecution, createDirectExecution, hasOnlyEnvelopHooks } from './direct';
 import { createCorsPolicy } from './cors';
@@ -115,6 +115,9 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
     await sendResponse(res, await via.fetch(requestUrl(req), { method: 'POST', headers: bufferedHeaders(req.headers), body }, { req, res }));
   }
 
+  /** CORS headers for an answer written here rather than by yoga (an allowed origin can then read the refusal). */
+  const corsFor = (req: IncomingMessage) => cors.headers({ headers: new Headers(bufferedHeaders(req.headers)) }) ?? {};
+
   /**
    * Proves who sent an HTTP request before any path (cache, direct, yoga) may answer it; answers 401 itself otherwise.
    * CORS preflights and the GraphiQL page carry no token and execute nothing, so they pass without one.
@@ -127,12 +130,18 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
       identities.set(req, identity);
       return identity;
     } catch (error) {
+      if (error instanceof AuthUnavailableError) {
+        if (executesNothing) return null;
+        log.error('request refused: authentication unavailable', { reason: error.reason });
+        res.writeHead(503, { ...corsFor(req), 'content-type': 'application/json', 'retry-after': '5' });
+        res.end(JSON.stringify({ errors: [{ message: error.message, extensions: { code: 'SERVICE_UNAVAILABLE' } }] }));
+        return null;
+      }
       if (!(error instanceof AuthenticationError)) throw error;
       if (executesNothing) return null;
       log.warn('request refused: not authenticated', { reason: error.reason, requestId: req.headers['x-request-id'] });
       // With CORS headers for an allowed origin, so that a browser client can read why it was refused.
-      const corsHeaders = cors.headers({ headers: new Headers(bufferedHeaders(req.headers)) }) ?? {};
-      res.writeHead(401, { ...corsHeaders, 'content-type': 'application/json', 'www-authenticate': wwwAuthenticate(error) });
+      res.writeHead(401, { ...corsFor(req), 'content-type': 'application/json', 'www-authenticate': wwwAuthenticate(error) });
       res.end(JSON.stringify({ errors: [{ message: error.message, extensions: { code: 'UNAUTHENTICATED' } }] }));
       return null;
     }
@@ -152,7 +161,7 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
       .catch((error) => {
         if (error instanceof RequestBodyTooLargeError && !res.headersSent) {
           log.warn('request refused: body too large', { limit: error.limit, requestId: req.headers['x-request-id'] });
-          return sendBodyTooLarge(res, cors.headers({ headers: new Headers(bufferedHeaders(req.headers)) }));
+          return sendBodyTooLarge(res, corsFor(req));
         }
         log.error('request failed', { error: (error as Error).message, stack: (error as Error).stack });
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });

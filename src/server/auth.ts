@@ -40,12 +40,26 @@ export class AuthenticationError extends Error {
   }
 }
 
+/** The keys to check a token with could not be had (the JWKS endpoint is down or answers garbage): 503, not 401. */
+export class AuthUnavailableError extends Error {
+  constructor(readonly reason: string) {
+    super('Authentication is unavailable for a moment (the signing keys cannot be fetched); retry shortly.');
+  }
+}
+
+/** A failure of the key source rather than of the token. */
+function keysUnavailable(error: unknown): boolean {
+  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) return true;
+  if (!(error instanceof joseErrors.JOSEError)) return true; // fetch itself failed (refused, reset, DNS)
+  return /Expected 200 OK from the JSON Web Key Set/.test(error.message);
+}
+
 export interface Authenticator {
   /** False when no auth is configured (every request is the default tenant's, with every role). */
   enabled: boolean;
   /** Without auth, the identity of every request (also of in-process calls such as yoga.fetch); null with auth. */
   defaultIdentity: Identity | null;
-  /** Verifies an `Authorization` header value (`Bearer …`); throws AuthenticationError. */
+  /** Verifies an `Authorization` header value (`Bearer …`); throws AuthenticationError, or AuthUnavailableError. */
   authenticate(authorization: string | null | undefined): Promise<Identity>;
 }
 
@@ -131,6 +145,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
       try {
         payload = (await jwtVerify(token, key as JWTVerifyGetKey, verifyOptions)).payload;
       } catch (error) {
+        if (!options.secret && keysUnavailable(error)) throw new AuthUnavailableError(describe(error));
         throw new AuthenticationError(describe(error), true);
       }
       const tenant = payload[tenantClaim];

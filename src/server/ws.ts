@@ -6,7 +6,7 @@ import type { ExecutionArgs, GraphQLError } from 'graphql';
 import { CloseCode, type ConnectionInitMessage, DEPRECATED_GRAPHQL_WS_PROTOCOL, type ServerOptions, handleProtocols, makeServer } from 'graphql-ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { AuthenticationError } from './auth';
+import { AuthUnavailableError, AuthenticationError } from './auth';
 import { type GraphQLContext, type Identity, REQUEST_ID } from '../schema/context';
 import type { Logger } from '../logger';
 
@@ -75,6 +75,11 @@ export function createGraphQLWebSocket({ server, path, yoga, authenticate, log, 
         if (identity.expiresAt !== null) closeAtExpiry(ctx.extra, identity.expiresAt);
         return true;
       } catch (error) {
+        if (error instanceof AuthUnavailableError) {
+          log.error('graphql-ws: connection refused: authentication unavailable', { reason: error.reason });
+          ctx.extra.socket.close(1013, 'Try again later');
+          return false;
+        }
         if (!(error instanceof AuthenticationError)) throw error;
         log.warn('graphql-ws: connection refused: not authenticated', { reason: error.reason });
         return false;
