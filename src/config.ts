@@ -30,6 +30,12 @@ export const configSchema = z
     DATA_DIR: z.string().min(1).default('.data/pglite'),
     // Named prepared statements on PostgreSQL; `false` behind a pooler that cannot keep them (PgBouncer transaction mode < 1.21).
     DATABASE_PREPARED_STATEMENTS: flag(true),
+    // PostgreSQL connections per instance: DATABASE_POOL_SIZE for queries (postgres.js), AGENT_MEMORY_POOL_SIZE for the
+    // agent's conversation memory (a pg Pool). Keep replicas × (both) under the server's max_connections.
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+    AGENT_MEMORY_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(4),
+    // Seconds to wait for a new PostgreSQL connection: during an outage a request fails after this, not after 30 s.
+    DATABASE_CONNECT_TIMEOUT_S: z.coerce.number().positive().max(300).default(5),
     LOG_LEVEL: z.enum(logLevels).default('info'),
     // The single tenant of every request when auth is off.
     TENANT_ID: z.string().min(1).max(64).default('default'),
@@ -65,6 +71,8 @@ export const configSchema = z
     REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must start with redis://').optional()),
     // Response cache lifetime bound (ms); 0 turns the cache off. Entries also end with any data change (cache.ts).
     RESPONSE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+    // On SIGTERM: how long running voice turns may take to finish before they are interrupted (see src/shutdown.ts).
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
     // Request limits (server/limits.ts): refused as validation errors with extensions.code; the body limit answers 413
     // while the body streams in. GraphiQL and introspection are for development: switch them off in production
     // (introspection off also hides "Did you mean" suggestions). CORS_ORIGINS: comma-separated origins answered with

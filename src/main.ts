@@ -9,6 +9,7 @@ import { useOperationAllowList } from './server/allow-list';
 import { createAuthenticator } from './server/auth';
 import { createResponseCache } from './server/cache';
 import { createLogger } from './logger';
+import { createShutdown } from './shutdown';
 import { createVoiceService } from './voice/service';
 import { createTurnLimiter, turnLimitsFromConfig } from './voice/turn-limits';
 
@@ -53,7 +54,7 @@ async function main() {
 
   const connectors = createConnectors(database);
   const turnLimits = await createTurnLimiter({ ...turnLimitsFromConfig(config), log });
-  const voice = await createVoiceService({ database, connectors, config, log, databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, turnLimits });
+  const voice = await createVoiceService({ database, connectors, config, log, databaseUrl: config.DATABASE_URL, memoryPoolSize: config.AGENT_MEMORY_POOL_SIZE, redisUrl: config.REDIS_URL, turnLimits });
   log.info('voice ready', { provider: voice.provider, ...voice.capabilities });
   const app = buildApp({
     services: { connectors, log, tenantId: config.TENANT_ID, voice },
@@ -76,21 +77,26 @@ async function main() {
     plugins: config.OPERATIONS_ALLOW_LIST ? [useOperationAllowList({ path: config.OPERATIONS_ALLOW_LIST, strict: config.OPERATIONS_STRICT, log })] : [],
   });
   // Signal handlers go in before the URL is printed: whoever reads it may send SIGTERM at once.
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info('shutting down', { signal });
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
-    await app.stop();
-    await voice.close();
-    await turnLimits.close();
-    await database.close();
-    process.exit(0);
+  const shutdown = createShutdown({
+    app,
+    voice,
+    closeAfter: [() => turnLimits.close(), () => database.close()],
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    log,
+  });
+  const stop = (signal: string) => {
+    // Past the grace period and a margin for closing, the process ends anyway.
+    setTimeout(() => process.exit(1), config.SHUTDOWN_GRACE_MS + 10_000).unref();
+    shutdown(signal).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error('shutdown failed', { error: (error as Error).message });
+        process.exit(1);
+      },
+    );
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 
   const url = await app.start();
   log.info('serving', { graphql: url, graphiql: url, health: url.replace('/graphql', '/health') });

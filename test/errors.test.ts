@@ -4,6 +4,9 @@ import { sql } from 'drizzle-orm';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import type { GraphQLError } from 'graphql';
+import { maskError } from '../src/server/errors';
+import { RemoteTurnLostError } from '../src/voice/redis-events';
 import { databaseKind } from './helpers/database';
 import { type TestServer, startTestServer } from './helpers/server';
 
@@ -257,5 +260,20 @@ describe(`every client error has a code (${databaseKind})`, () => {
     } finally {
       await server.database.rows(sql`UPDATE customers SET status = ${status}::customer_status WHERE customer_id = 1`);
     }
+  });
+});
+
+describe('errors that mean "retry later"', () => {
+  it('keep SERVICE_UNAVAILABLE even when thrown by a running subscription stream (yoga\'s last net)', () => {
+    const lost = maskError(new RemoteTurnLostError('turn-1'), 'Unexpected error.', false) as GraphQLError;
+    expect(lost.extensions.code).toBe('SERVICE_UNAVAILABLE');
+    expect(lost.message).toMatch(/Lost the connection to Redis .* subscribe again in a moment/);
+    const database = maskError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), 'Unexpected error.', false) as GraphQLError;
+    expect(database.extensions.code).toBe('SERVICE_UNAVAILABLE');
+    expect(database.message).toBe('The database is unavailable for a moment; retry shortly.');
+    // Anything else is yoga's masking: no message, no stack.
+    const other = maskError(new Error('secret internals'), 'Unexpected error.', false) as GraphQLError;
+    expect(other.message).toBe('Unexpected error.');
+    expect(other.extensions.code).toBe('INTERNAL_SERVER_ERROR');
   });
 });

@@ -72,6 +72,25 @@ describe.skipIf(!usingPostgres)('dropped PostgreSQL and Redis connections (needs
     expect(main.output()).not.toMatch(/Unhandled error event/);
   });
 
+  it('answers SERVICE_UNAVAILABLE (503) at once while PostgreSQL is unreachable, /ready says 503, and resumes by itself', async () => {
+    await proxy.refuse();
+    try {
+      // ask() gives up after 10 s: an answer at all means no hang.
+      const down = await ask(url);
+      expect('status' in down && down.status, JSON.stringify(down)).toBe(503);
+      const body = 'body' in down ? down.body : {};
+      expect(body.errors?.[0].extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      expect(body.errors?.[0].message).toBe('The database is unavailable for a moment; retry shortly.');
+      expect((await fetch(url.replace('/graphql', '/ready'))).status).toBe(503);
+      expect((await fetch(url.replace('/graphql', '/health'))).status).toBe(200);
+    } finally {
+      await proxy.restore();
+    }
+    expect(await askUntilAnswered(url)).toMatchObject({ status: 200, body: { data: { tickets: { totalCount: 0 } } } });
+    expect((await fetch(url.replace('/graphql', '/ready'))).status).toBe(200);
+    expect(main.child.exitCode, main.output()).toBeNull();
+  });
+
   it('keeps the process up when connections are cut under load', async () => {
     const load = Array.from({ length: 40 }, () => ask(url));
     setTimeout(() => proxy.cut(), 5);

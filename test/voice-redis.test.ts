@@ -3,37 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TtsProvider } from '../src/voice/providers/types';
-import { encodeWav } from '../src/voice/audio';
 import { type TestDatabase, createTestDatabase } from './helpers/database';
 import { generatedDataDir } from './helpers/server';
 import { type Dataset, readDataset } from './helpers/truth';
 import { REDIS_URL, redisSkipNote, redisUp } from './helpers/redis';
-import { type VoiceServer, assertWellFormed, startTurn, startVoiceServer, subscribeEvents } from './helpers/voice';
-
-/** A TTS that speaks instantly except while the test holds it: lets a turn be "still running" without timers. */
-function gatedTts() {
-  let gate: Promise<void> | null = null;
-  let open: () => void = () => {};
-  const tts: TtsProvider = {
-    name: 'gated',
-    maxChars: 200,
-    async synthesize(_text, { signal }) {
-      if (gate) await Promise.race([gate, new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }))]);
-      return { wav: encodeWav({ sampleRate: 16000, samples: new Int16Array(1600) }), sampleRate: 16000, mimeType: 'audio/wav' };
-    },
-  };
-  return {
-    tts,
-    hold() {
-      gate = new Promise((resolve) => (open = resolve));
-    },
-    release() {
-      gate = null;
-      open();
-    },
-  };
-}
+import { type VoiceServer, assertWellFormed, gatedTts, startTurn, startVoiceServer, subscribeEvents } from './helpers/voice';
 
 describe.skipIf(!redisUp)(`two instances over Redis${redisSkipNote}`, () => {
   let a: VoiceServer;

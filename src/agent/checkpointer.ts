@@ -5,6 +5,7 @@ import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import pg from 'pg';
 import type { Database } from '../db/client';
+import { withSchemaLock } from '../db/migrate';
 
 export interface Checkpointer {
   saver: PostgresSaver;
@@ -87,6 +88,8 @@ class PglitePool {
 export interface CheckpointerOptions {
   /** postgres:// URL of the same database, for the pg Pool; derived from the postgres.js client's options when absent. */
   databaseUrl?: string;
+  /** Connections of its pg Pool on PostgreSQL (default 4): its share of max_connections beside the app's pool. */
+  poolSize?: number;
   /**
    * Told when a pooled connection dies (server restart, network cut). pg's Pool emits 'error' for an idle client whose
    * socket closes, and an 'error' event without a listener ends the process; the pool itself replaces the client.
@@ -100,6 +103,16 @@ function urlFromPostgresJs(database: Database): string {
   return `postgres://${auth}@${o.host[0]}:${o.port[0]}/${encodeURIComponent(o.database)}`;
 }
 
+/**
+ * saver.setup() under the schema lock (db/migrate.ts), held on one of the app's connections: the saver creates its
+ * schema and tables with IF NOT EXISTS and records each step in a keyed table, so replicas starting at once would fail
+ * on each other's rows.
+ */
+async function setupLocked(database: Database, saver: PostgresSaver): Promise<void> {
+  if (!database.sql) throw new Error('internal: a postgres Database without its client');
+  await withSchemaLock(database.sql, () => saver.setup());
+}
+
 /** Builds the saver and creates its tables (idempotent: PostgresSaver tracks its own migrations). */
 export async function createCheckpointer(database: Database, options: CheckpointerOptions = {}): Promise<Checkpointer> {
   if (database.kind === 'pglite') {
@@ -108,11 +121,18 @@ export async function createCheckpointer(database: Database, options: Checkpoint
     await saver.setup();
     return { saver, close: async () => {} };
   }
-  const pool = new pg.Pool({ connectionString: options.databaseUrl ?? urlFromPostgresJs(database), max: 4, application_name: 'udc-agent-memory' });
+  const pool = new pg.Pool({
+    connectionString: options.databaseUrl ?? urlFromPostgresJs(database),
+    max: options.poolSize ?? 4,
+    application_name: 'udc-agent-memory',
+    // During an outage a memory read or write fails after this (the turn fails, retryable) instead of waiting for ever;
+    // pg applies it also to waiting for a free pooled connection, and 10 s is far above a turn's normal wait.
+    connectionTimeoutMillis: 10_000,
+  });
   pool.on('error', (error) => options.onConnectionError?.(error));
   const saver = new PostgresSaver(pool);
   try {
-    await saver.setup();
+    await setupLocked(database, saver);
   } catch (error) {
     await pool.end();
     throw error;

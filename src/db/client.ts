@@ -6,6 +6,7 @@ import type { SQL } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { lockDataDir, dataDirPath } from './lock';
 import * as schema from './schema';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -38,6 +39,8 @@ export interface DatabaseOptions {
   onQuery?: (query: string, params: unknown[]) => void;
   /** postgres.js pool size. */
   maxConnections?: number;
+  /** Seconds postgres.js waits for a new connection before the query fails (postgres.js's own default is 30). */
+  connectTimeoutSeconds?: number;
   /**
    * Server-side prepared statements for every query (default true). drizzle sends its queries unnamed, which costs a
    * Parse + Describe round trip and a fresh plan per execution; named statements are parsed once per connection.
@@ -82,6 +85,7 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
   if (options.url) {
     const sql = postgres(options.url, {
       max: options.maxConnections ?? 10,
+      connect_timeout: options.connectTimeoutSeconds ?? 5,
       onnotice: () => {},
       connection: { application_name: 'universal-data-connector' },
     });
@@ -97,7 +101,16 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
       close: () => sql.end({ timeout: 5 }),
     };
   }
-  const pglite = options.pglite ?? (await openPglite(options.dataDir));
+  // A data directory on disk belongs to one process at a time (lock.ts); a given instance is the caller's to manage.
+  const dir = options.pglite ? undefined : dataDirPath(options.dataDir);
+  const lock = dir ? lockDataDir(dir) : undefined;
+  let pglite: PGlite;
+  try {
+    pglite = options.pglite ?? (await openPglite(options.dataDir));
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   const db = drizzlePglite(pglite, { schema, logger }) as unknown as Db;
   return {
     db,
@@ -106,7 +119,11 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
     rows: async <T>(query: SQL) => ((await db.execute(query)) as unknown as { rows: T[] }).rows,
     statement: statementsOf(db, (result) => (result as { rows: unknown[] }).rows),
     close: async () => {
-      if (!pglite.closed) await pglite.close();
+      try {
+        if (!pglite.closed) await pglite.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }

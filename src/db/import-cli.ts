@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config';
 import { shiftToNow } from './demo';
 import { ImportError, importDirectory } from './import';
+import { DatabaseInUseError } from './lock';
 import { openConfiguredDatabase } from './open';
 
 const usage = 'usage: npm run data:import -- <dir> [--tenant <id>] [--replace] [--shift-to-today]';
@@ -43,7 +44,7 @@ async function main() {
 }
 
 main().catch((error) => {
-  if (error instanceof ImportError || error instanceof ConfigError) console.error(error.message);
+  if (error instanceof ImportError || error instanceof ConfigError || error instanceof DatabaseInUseError) console.error(error.message);
   else console.error(`import failed: ${(error as Error).message}`);
   process.exit(1);
 });

@@ -6,7 +6,8 @@ import { type Database, createDatabase } from './client';
 import { migrateDatabase } from './migrate';
 
 export async function openConfiguredDatabase(
-  config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR'> & Partial<Pick<Config, 'DATABASE_PREPARED_STATEMENTS'>>,
+  config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR'> &
+    Partial<Pick<Config, 'DATABASE_PREPARED_STATEMENTS' | 'DATABASE_POOL_SIZE' | 'DATABASE_CONNECT_TIMEOUT_S'>>,
   onQuery?: (q: string, p: unknown[]) => void,
 ): Promise<Database> {
   if (!config.DATABASE_URL && !config.DATA_DIR.startsWith('memory://')) mkdirSync(config.DATA_DIR, { recursive: true });
@@ -15,6 +16,8 @@ export async function openConfiguredDatabase(
     dataDir: config.DATA_DIR,
     onQuery,
     preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
+    maxConnections: config.DATABASE_POOL_SIZE,
+    connectTimeoutSeconds: config.DATABASE_CONNECT_TIMEOUT_S,
   });
   try {
     await migrateDatabase(database);

@@ -13,7 +13,7 @@ import { AuthUnavailableError, AuthenticationError, type Authenticator, createAu
 import { type AppServices, type GraphQLContext, type Identity, REQUEST_ID } from '../schema/context';
 import { type DirectExecution, createDirectExecution, hasOnlyEnvelopHooks } from './direct';
 import { createCorsPolicy } from './cors';
-import { maskUnexpectedErrors } from './errors';
+import { maskError, maskUnexpectedErrors } from './errors';
 import { EXAMPLE_QUERY } from './example-query';
 import { DEFAULT_LIMITS, type LimitOptions, createLimitPlugins } from './limits';
 import { shareSubscriptionResults } from './shared-subscriptions';
@@ -41,6 +41,11 @@ export interface AppOptions {
 export interface App {
   /** Listens; resolves with the URL of the GraphQL endpoint. */
   start(): Promise<string>;
+  /**
+   * The first step of a graceful stop: /ready answers 503 at once (the load balancer stops sending), new requests get
+   * 503 SERVICE_UNAVAILABLE and new sockets are closed (1001); open sockets and their subscriptions go on.
+   */
+  drain(): void;
   stop(): Promise<void>;
   server: Server;
   yoga: ReturnType<typeof createYoga<Record<string, unknown>, GraphQLContext>>;
@@ -79,7 +84,7 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
     context: (initial) => contextFor(identities.get((initial as { req?: IncomingMessage }).req as IncomingMessage), initial.request?.headers.get('x-request-id')),
     plugins: [maskUnexpectedErrors(log), useRoles(), ...createLimitPlugins(limits), ...plugins, ...(responseCache ? [responseCache.plugin] : []), shareSubscriptionResults()],
     // Our plugin already replaced unexpected errors; yoga's masking stays on as a second net.
-    maskedErrors: { isDev: false },
+    maskedErrors: { isDev: false, maskError },
     logging: {
       debug: (...args) => log.debug(String(args[0]), { args: args.slice(1).map(String) }),
       info: (...args) => log.info(String(args[0])),
@@ -95,6 +100,10 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
       return true;
     }
     if (path === '/ready') {
+      if (draining) {
+        res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'draining', database: database.kind }));
+        return true;
+      }
       try {
         await database.rows(sql`SELECT 1`);
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ready', database: database.kind }));
@@ -147,10 +156,16 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
     }
   }
 
+  let draining = false;
   const server = createServer((req, res) => {
     health(req, res)
       .then(async (handled) => {
         if (handled) return undefined;
+        if (draining) {
+          res.writeHead(503, { ...corsFor(req), 'content-type': 'application/json', 'retry-after': '1', connection: 'close' });
+          res.end(JSON.stringify({ errors: [{ message: 'The server is shutting down; retry (another instance will answer).', extensions: { code: 'SERVICE_UNAVAILABLE' } }] }));
+          return undefined;
+        }
         const identity = await authenticated(req, res);
         if (!identity && res.headersSent) return undefined;
         // The cache key's tenant and roles are the ones contextFor gives the resolvers.
@@ -181,6 +196,7 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
     },
     log,
     maxPayloadBytes: maxBodyBytes,
+    accepting: () => !draining,
   });
 
   let url = '';
@@ -198,7 +214,11 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
           resolve(url);
         });
       }),
+    drain: () => {
+      draining = true;
+    },
     stop: async () => {
+      draining = true;
       await graphqlWs.dispose();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,9 +1,10 @@
 // Error policy for every GraphQL response: every error has extensions.code. User errors pass through (UserInputError
 // from any layer, and GraphQL's own uncoded variable and argument errors, become BAD_USER_INPUT); anything unexpected
 // is logged with the request id and replaced by a message without internals.
-import { type Plugin, handleStreamOrSingleExecutionResult } from 'graphql-yoga';
+import { type MaskError, type Plugin, handleStreamOrSingleExecutionResult, maskError as yogaMaskError } from 'graphql-yoga';
 import { type ExecutionResult, GraphQLError } from 'graphql';
-import { UserInputError } from '../errors';
+import { isDatabaseUnavailable } from '../db/errors';
+import { UnavailableError, UserInputError } from '../errors';
 import type { GraphQLContext } from '../schema/context';
 import type { Logger } from '../logger';
 
@@ -27,6 +28,31 @@ function uncodedUserError(error: GraphQLError): boolean {
 function isExpected(error: GraphQLError): boolean {
   return (!error.originalError || error.originalError instanceof GraphQLError) && error.extensions?.code != null;
 }
+
+/**
+ * SERVICE_UNAVAILABLE for an error that means "retry later" (the database or Redis unreachable), with HTTP 503 and a
+ * retry hint (yoga reads extensions.http and strips it from the body); null for any other error.
+ */
+function unavailableError(original: unknown, at?: GraphQLError): GraphQLError | null {
+  let message: string;
+  if (original instanceof UnavailableError) message = original.message;
+  else if (isDatabaseUnavailable(original)) message = 'The database is unavailable for a moment; retry shortly.';
+  else return null;
+  return new GraphQLError(message, {
+    nodes: at?.nodes,
+    path: at?.path,
+    extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503, headers: { 'retry-after': '5' } } },
+  });
+}
+
+/**
+ * yoga's last net (its `maskedErrors.maskError`), for errors our plugin never sees, such as one thrown by a
+ * subscription's event stream after it started: "retry later" errors keep their code; the rest is yoga's masking.
+ */
+export const maskError: MaskError = (error, message, isDev) => {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  return unavailableError(original, error instanceof GraphQLError ? error : undefined) ?? yogaMaskError(error, message, isDev);
+};
 
 export function maskUnexpectedErrors(log: Logger): Plugin<GraphQLContext> {
   const mask = (result: ExecutionResult, context: GraphQLContext) => {
@@ -57,6 +83,11 @@ export function maskUnexpectedErrors(log: Logger): Plugin<GraphQLContext> {
       if (isExpected(error)) return error;
       changed = true;
       const original = error.originalError ?? error;
+      const unavailable = unavailableError(original, error);
+      if (unavailable) {
+        log.warn('dependency unavailable', { requestId: context.requestId, path: error.path?.join('.'), error: original.message });
+        return unavailable;
+      }
       log.error('internal error', {
         requestId: context.requestId,
         path: error.path?.join('.'),

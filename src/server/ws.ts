@@ -21,6 +21,8 @@ export interface GraphQLWebSocketOptions {
   authenticate: (request: IncomingMessage, authorization: string | undefined) => Promise<Identity>;
   log: Logger;
   /** Ping every this many ms and drop a socket that has not answered by the next ping (graphql-ws's default 12 s). */
+  /** False while the server drains for a stop: a new socket is closed at once (1001) so the client reconnects elsewhere. */
+  accepting?: () => boolean;
   keepAliveMs?: number;
   /** Largest message a client may send (ws closes the socket with 1009 as soon as a frame says it is larger). */
   maxPayloadBytes?: number;
@@ -53,7 +55,7 @@ interface EnvelopedRoot {
 }
 type OperationResult = ReturnType<NonNullable<ServerOptions['execute']>>;
 
-export function createGraphQLWebSocket({ server, path, yoga, authenticate, log, keepAliveMs = 12_000, maxPayloadBytes }: GraphQLWebSocketOptions): GraphQLWebSocket {
+export function createGraphQLWebSocket({ server, path, yoga, authenticate, log, keepAliveMs = 12_000, maxPayloadBytes, accepting }: GraphQLWebSocketOptions): GraphQLWebSocket {
   const wsServer = new WebSocketServer({ server, path, handleProtocols, ...(maxPayloadBytes && { maxPayload: maxPayloadBytes }) });
 
   const closeAtExpiry = (extra: SocketExtra, expiresAt: number) => {
@@ -126,6 +128,10 @@ export function createGraphQLWebSocket({ server, path, yoga, authenticate, log, 
   wsServer.on('error', (error) => log.error('graphql-ws: WebSocket server error', { error: error.message }));
   wsServer.on('connection', (socket, request) => {
     socket.once('error', (error) => closeOnError(socket, 'socket error', error));
+    if (accepting && !accepting()) {
+      socket.close(1001, 'Server shutting down');
+      return;
+    }
 
     let pongWait: NodeJS.Timeout | null = null;
     const ping =

@@ -181,13 +181,15 @@ export function createEventLog(options: EventLogOptions = {}): EventLog {
 
     /** The next step if there is one now; null when the reader has to wait for the log to grow. */
     function step(): IteratorResult<VoiceEvent> | null {
-      if (finished || closed) return { done: true, value: undefined };
+      if (finished) return { done: true, value: undefined };
       const e = nextEvent();
       if (e === 'end') {
         finished = true;
         return { done: true, value: undefined };
       }
-      return e ? { done: false, value: e } : null;
+      if (e) return { done: false, value: e };
+      // A closed log ends its readers once they have read what it holds (a shutdown never cuts a turn's last events).
+      return closed ? { done: true, value: undefined } : null;
     }
 
     function stop() {

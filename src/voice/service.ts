@@ -53,6 +53,8 @@ export interface VoiceServiceOptions {
   log: Logger;
   /** postgres:// URL of the database, for the agent memory's pg pool (derived when absent). */
   databaseUrl?: string;
+  /** Connections of the agent memory's pg pool on PostgreSQL (AGENT_MEMORY_POOL_SIZE; default 4). */
+  memoryPoolSize?: number;
   /** How long a finished turn's events stay replayable (default 10 minutes). */
   eventRetentionMs?: number;
   /** Redis URL: share turns' events and barge-in between server instances (REDIS_URL). Without it, one instance. */
@@ -115,6 +117,12 @@ export interface VoiceService {
   session(owner: SessionOwner, sessionId: string): Promise<SessionRecord | null>;
   /** Resolves when every running turn has settled (tests, shutdown). */
   idle(): Promise<void>;
+  /**
+   * Stops taking turns and lets the running ones finish, for at most `graceMs`; then close() interrupts what is left.
+   * Followers keep receiving the running turns' events meanwhile.
+   */
+  drain(graceMs: number): Promise<void>;
+  /** Interrupts running turns and ends every subscription (followers get `complete`). */
   close(): Promise<void>;
 }
 
@@ -167,6 +175,7 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
 
   const checkpointer = await createCheckpointer(database, {
     databaseUrl: options.databaseUrl,
+    poolSize: options.memoryPoolSize,
     onConnectionError: (error) => log.warn('agent memory: a database connection died; the pool opens a new one', { error: error.message }),
   });
   const graph: AgentGraph = createAgentGraph({ model, tools: createAgentTools({ connectors }), checkpointer: checkpointer.saver });
@@ -176,6 +185,8 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
   const starting = new Map<string, Promise<unknown>>();
   const all = new Set<Promise<unknown>>();
   let closed = false;
+  // Draining (shutdown): no new turns; running ones go on until they finish or close() interrupts them.
+  let draining = false;
   const key = (scope: string, sessionId: string) => `${scope}\u0000${sessionId}`;
   // The event log and Redis partition sessions by an opaque scope: the owner's tenant and subject together.
   const scopeOf = (owner: SessionOwner) => `${owner.tenantId}\u0001${owner.subject}`;
@@ -260,7 +271,7 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
 
   /** Starts the turn; `release` frees its running-turn slot once it has settled. */
   async function run(owner: SessionOwner, input: StartTurnInput, release: () => Promise<void>) {
-    if (closed) throw new VoiceError('INTERNAL', 'the voice service is shutting down', true);
+    if (closed || draining) throw new VoiceError('INTERNAL', 'the voice service is shutting down; send the turn again shortly', true);
     const { tenantId, subject } = owner;
     const scope = scopeOf(owner);
     const sessionId = input.sessionId ?? randomUUID();
@@ -422,9 +433,21 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
       await shared?.flushed();
     },
 
+    async drain(graceMs) {
+      draining = true;
+      let deadline: NodeJS.Timeout | undefined;
+      const timeUp = new Promise<void>((resolve) => (deadline = setTimeout(resolve, graceMs)));
+      const finished = (async () => {
+        while (all.size) await Promise.allSettled([...all]);
+      })();
+      await Promise.race([finished, timeUp]);
+      clearTimeout(deadline);
+    },
+
     async close() {
       if (closed) return;
       closed = true;
+      draining = true;
       for (const turn of running.values()) turn.interrupt('the server is shutting down; send the turn again');
       while (all.size) await Promise.allSettled([...all]);
       eventLog.close();

@@ -2,6 +2,8 @@
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config';
+import { encodeWav } from '../../src/voice/audio';
+import type { TtsProvider } from '../../src/voice/providers/types';
 import type { VoiceConfig, VoiceService, VoiceServiceOptions } from '../../src/voice/service';
 import { createVoiceService } from '../../src/voice/service';
 import type { TestDatabase } from './database';
@@ -171,4 +173,28 @@ export function assertWellFormed(events: VoiceEventData[]): void {
   if (terminals.length !== 1 || !isTerminal(events[events.length - 1])) {
     throw new Error(`expected exactly one terminal event, last: ${events.map((e) => e.__typename).join(',')}`);
   }
+}
+
+/** A TTS that speaks instantly except while the test holds it: lets a turn be "still running" without timers. */
+export function gatedTts() {
+  let gate: Promise<void> | null = null;
+  let open: () => void = () => {};
+  const tts: TtsProvider = {
+    name: 'gated',
+    maxChars: 200,
+    async synthesize(_text, { signal }) {
+      if (gate) await Promise.race([gate, new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }))]);
+      return { wav: encodeWav({ sampleRate: 16000, samples: new Int16Array(1600) }), sampleRate: 16000, mimeType: 'audio/wav' };
+    },
+  };
+  return {
+    tts,
+    hold() {
+      gate = new Promise((resolve) => (open = resolve));
+    },
+    release() {
+      gate = null;
+      open();
+    },
+  };
 }
