@@ -37,6 +37,9 @@ export const configSchema = z
     // Seconds to wait for a new PostgreSQL connection: during an outage a request fails after this, not after 30 s.
     DATABASE_CONNECT_TIMEOUT_S: z.coerce.number().positive().max(300).default(5),
     LOG_LEVEL: z.enum(logLevels).default('info'),
+    // Serve Prometheus /metrics only on this port, without authentication (the main port then answers 404 for it);
+    // unset: /metrics on the main port, public like /health. Set it in production and keep the port private.
+    METRICS_PORT: optionalString.pipe(z.coerce.number<string | undefined>().int().min(0).max(65535).optional()),
     // The single tenant of every request when auth is off.
     TENANT_ID: z.string().min(1).max(64).default('default'),
     NODE_ENV: optionalString,

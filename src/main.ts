@@ -8,6 +8,7 @@ import { buildApp } from './server/app';
 import { useOperationAllowList } from './server/allow-list';
 import { createAuthenticator } from './server/auth';
 import { createResponseCache } from './server/cache';
+import { createMetrics } from './server/metrics';
 import { createLogger } from './logger';
 import { createShutdown } from './shutdown';
 import { createVoiceService } from './voice/service';
@@ -53,13 +54,17 @@ async function main() {
   }
 
   const connectors = createConnectors(database);
+  // One registry for the app and the voice service (turn outcomes and stage durations).
+  const metrics = createMetrics();
   const turnLimits = await createTurnLimiter({ ...turnLimitsFromConfig(config), log });
-  const voice = await createVoiceService({ database, connectors, config, log, databaseUrl: config.DATABASE_URL, memoryPoolSize: config.AGENT_MEMORY_POOL_SIZE, redisUrl: config.REDIS_URL, turnLimits });
+  const voice = await createVoiceService({ database, connectors, config, log, databaseUrl: config.DATABASE_URL, memoryPoolSize: config.AGENT_MEMORY_POOL_SIZE, redisUrl: config.REDIS_URL, turnLimits, metrics: metrics.voice });
   log.info('voice ready', { provider: voice.provider, ...voice.capabilities });
   const app = buildApp({
     services: { connectors, log, tenantId: config.TENANT_ID, voice },
     database,
     auth,
+    metrics,
+    metricsPort: config.METRICS_PORT,
     port: config.PORT,
     host: config.HOST,
     responseCache: config.RESPONSE_CACHE_TTL_MS > 0 ? createResponseCache({ database, ttlMs: config.RESPONSE_CACHE_TTL_MS }) : undefined,
@@ -99,7 +104,10 @@ async function main() {
   process.on('SIGINT', () => stop('SIGINT'));
 
   const url = await app.start();
-  log.info('serving', { graphql: url, graphiql: url, health: url.replace('/graphql', '/health') });
+  const metricsAddress = app.metricsServer?.address();
+  const metricsUrl =
+    metricsAddress && typeof metricsAddress === 'object' ? `http://${url.split('/')[2].split(':')[0]}:${metricsAddress.port}/metrics` : url.replace('/graphql', '/metrics');
+  log.info('serving', { graphql: url, graphiql: url, health: url.replace('/graphql', '/health'), metrics: metricsUrl });
   console.error(`GraphiQL: ${url}`);
 }
 

@@ -17,6 +17,7 @@ import { maskError, maskUnexpectedErrors } from './errors';
 import { EXAMPLE_QUERY } from './example-query';
 import { DEFAULT_LIMITS, type LimitOptions, createLimitPlugins } from './limits';
 import { shareSubscriptionResults } from './shared-subscriptions';
+import { type Metrics, createMetrics } from './metrics';
 import { createGraphQLWebSocket } from './ws';
 
 export interface AppOptions {
@@ -36,6 +37,13 @@ export interface AppOptions {
   responseCache?: ResponseCache;
   /** Who may ask (auth.ts); without it every request is services.tenantId's, with every role. */
   auth?: Authenticator;
+  /** Prometheus metrics (metrics.ts); one of its own when absent. Pass the one the voice service counts into. */
+  metrics?: Metrics;
+  /**
+   * Serve /metrics only on this port (METRICS_PORT; 0: a free one), without authentication, and answer 404 for it on
+   * the main port. Without it /metrics is on the main port, public like /health: prefer a metrics port in production.
+   */
+  metricsPort?: number;
 }
 
 export interface App {
@@ -51,9 +59,25 @@ export interface App {
   yoga: ReturnType<typeof createYoga<Record<string, unknown>, GraphQLContext>>;
   /** Direct execution of ordinary requests (direct.ts); null when a plugin needs yoga's HTTP hooks. */
   direct: DirectExecution | null;
+  metrics: Metrics;
+  /** The server of the metrics port; null without one. */
+  metricsServer: Server | null;
 }
 
-export function buildApp({ services, database, port = 4000, host = '0.0.0.0', plugins = [], responseCache, auth, limits = {}, corsOrigins, graphiql = true }: AppOptions): App {
+export function buildApp({
+  services,
+  database,
+  port = 4000,
+  host = '0.0.0.0',
+  plugins = [],
+  responseCache,
+  auth,
+  limits = {},
+  corsOrigins,
+  graphiql = true,
+  metrics = createMetrics(),
+  metricsPort,
+}: AppOptions): App {
   const { log } = services;
   const schema = createSchema();
   const maxBodyBytes = limits.maxRequestBodyBytes ?? DEFAULT_LIMITS.maxRequestBodyBytes;
@@ -62,14 +86,22 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
   // The identity proven for each HTTP request or WebSocket upgrade, read by the context factory of every path. A
   // request without one (a path that skipped authentication) gets no context at all: fail closed.
   const identities = new WeakMap<IncomingMessage, Identity>();
-  const contextFor = (proven: Identity | undefined, requestId?: string | null): GraphQLContext => {
+  // The id the HTTP handler chose for each request (and sent back in x-request-id), read by the context factory.
+  const requestIds = new WeakMap<IncomingMessage, string>();
+  /** A client's x-request-id when it looks like one, else a new UUID. */
+  const newRequestId = (given: string | string[] | null | undefined) => (typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID());
+  // A WebSocket operation's request is the socket's upgrade request: its x-request-id header, or an id per operation.
+  const contextFor = (proven: Identity | undefined, req: IncomingMessage | undefined, header?: string | null): GraphQLContext => {
     const identity = proven ?? authenticator.defaultIdentity;
     if (!identity) throw new Error('internal: a GraphQL request reached execution without authentication');
+    const requestId = (req && requestIds.get(req)) ?? newRequestId(req?.headers['x-request-id'] ?? header);
     return {
       ...services,
+      // Every line the request's resolvers and plugins log names it and its tenant.
+      log: services.log.child({ requestId, tenant: identity.tenantId }),
       identity,
       tenantId: identity.tenantId,
-      requestId: requestId && REQUEST_ID.test(requestId) ? requestId : randomUUID(),
+      requestId,
     };
   };
 
@@ -81,8 +113,12 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
     landingPage: false,
     graphiql: graphiql && { title: 'Universal Data Connector', defaultQuery: EXAMPLE_QUERY },
     cors: cors.options,
-    context: (initial) => contextFor(identities.get((initial as { req?: IncomingMessage }).req as IncomingMessage), initial.request?.headers.get('x-request-id')),
-    plugins: [maskUnexpectedErrors(log), useRoles(), ...createLimitPlugins(limits), ...plugins, ...(responseCache ? [responseCache.plugin] : []), shareSubscriptionResults()],
+    context: (initial) => {
+      const req = (initial as { req?: IncomingMessage }).req;
+      return contextFor(req && identities.get(req), req, initial.request?.headers.get('x-request-id'));
+    },
+    // Metrics right after the masking: its onExecuteDone runs next, on the final error codes.
+    plugins: [maskUnexpectedErrors(log), metrics.plugin, useRoles(), ...createLimitPlugins(limits), ...plugins, ...(responseCache ? [responseCache.plugin] : []), shareSubscriptionResults()],
     // Our plugin already replaced unexpected errors; yoga's masking stays on as a second net.
     maskedErrors: { isDev: false, maskError },
     logging: {
@@ -95,6 +131,13 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
 
   async function health(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const path = req.url?.split('?')[0];
+    if (path === '/metrics') {
+      // Public like /health (no authentication): counts and durations, no tenant data. With a metrics port it is
+      // served there only, and this port answers 404.
+      if (metricsPort !== undefined) res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
+      else await metrics.serve(res);
+      return true;
+    }
     if (path === '/health') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
       return true;
@@ -148,7 +191,7 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
       }
       if (!(error instanceof AuthenticationError)) throw error;
       if (executesNothing) return null;
-      log.warn('request refused: not authenticated', { reason: error.reason, requestId: req.headers['x-request-id'] });
+      log.warn('request refused: not authenticated', { reason: error.reason, requestId: requestIds.get(req) });
       // With CORS headers for an allowed origin, so that a browser client can read why it was refused.
       res.writeHead(401, { ...corsFor(req), 'content-type': 'application/json', 'www-authenticate': wwwAuthenticate(error) });
       res.end(JSON.stringify({ errors: [{ message: error.message, extensions: { code: 'UNAUTHENTICATED' } }] }));
@@ -158,6 +201,12 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
 
   let draining = false;
   const server = createServer((req, res) => {
+    // One id per request, echoed on every answer whichever path writes it (yoga, direct, cache hit, 401/503 here):
+    // Node merges headers set here into the ones a path passes to writeHead.
+    const requestId = newRequestId(req.headers['x-request-id']);
+    requestIds.set(req, requestId);
+    res.setHeader('x-request-id', requestId);
+    metrics.observeHttp(req, res);
     health(req, res)
       .then(async (handled) => {
         if (handled) return undefined;
@@ -175,10 +224,10 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
       })
       .catch((error) => {
         if (error instanceof RequestBodyTooLargeError && !res.headersSent) {
-          log.warn('request refused: body too large', { limit: error.limit, requestId: req.headers['x-request-id'] });
+          log.warn('request refused: body too large', { limit: error.limit, requestId });
           return sendBodyTooLarge(res, corsFor(req));
         }
-        log.error('request failed', { error: (error as Error).message, stack: (error as Error).stack });
+        log.error('request failed', { requestId, error: (error as Error).message, stack: (error as Error).stack });
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ errors: [{ message: 'Internal server error' }] }));
       });
@@ -197,15 +246,40 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
     log,
     maxPayloadBytes: maxBodyBytes,
     accepting: () => !draining,
+    metrics: metrics.ws,
   });
+
+  // The metrics port answers /metrics and nothing else, without authentication: keep it off the public network.
+  const metricsServer =
+    metricsPort === undefined
+      ? null
+      : createServer((req, res) => {
+          if (req.url?.split('?')[0] !== '/metrics') {
+            res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
+            return;
+          }
+          metrics.serve(res).catch((error: unknown) => {
+            log.error('metrics: scrape failed', { error: (error as Error).message });
+            if (!res.headersSent) res.writeHead(500);
+            res.end();
+          });
+        });
 
   let url = '';
   return {
     server,
     yoga,
     direct,
-    start: () =>
-      new Promise((resolve, reject) => {
+    metrics,
+    metricsServer,
+    start: async () => {
+      if (metricsServer) {
+        await new Promise<void>((resolve, reject) => {
+          metricsServer.once('error', reject);
+          metricsServer.listen(metricsPort, host, () => resolve());
+        });
+      }
+      return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
           const address = server.address() as AddressInfo;
@@ -213,7 +287,8 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
           url = `http://${shownHost}:${address.port}/graphql`;
           resolve(url);
         });
-      }),
+      });
+    },
     drain: () => {
       draining = true;
     },
@@ -224,6 +299,12 @@ export function buildApp({ services, database, port = 4000, host = '0.0.0.0', pl
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      if (metricsServer?.listening) {
+        await new Promise<void>((resolve) => {
+          metricsServer.close(() => resolve());
+          metricsServer.closeAllConnections();
+        });
+      }
     },
   };
 }

@@ -85,10 +85,11 @@ export function maskUnexpectedErrors(log: Logger): Plugin<GraphQLContext> {
       const original = error.originalError ?? error;
       const unavailable = unavailableError(original, error);
       if (unavailable) {
-        log.warn('dependency unavailable', { requestId: context.requestId, path: error.path?.join('.'), error: original.message });
+        // The request's own logger (requestId and tenant on every line) when the context has one.
+        (context.log ?? log).warn('dependency unavailable', { requestId: context.requestId, path: error.path?.join('.'), error: original.message });
         return unavailable;
       }
-      log.error('internal error', {
+      (context.log ?? log).error('internal error', {
         requestId: context.requestId,
         path: error.path?.join('.'),
         error: original.message,

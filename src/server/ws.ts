@@ -7,8 +7,9 @@ import { CloseCode, type ConnectionInitMessage, DEPRECATED_GRAPHQL_WS_PROTOCOL, 
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { AuthUnavailableError, AuthenticationError } from './auth';
-import { type GraphQLContext, type Identity, REQUEST_ID } from '../schema/context';
+import type { GraphQLContext, Identity } from '../schema/context';
 import type { Logger } from '../logger';
+import type { WebSocketMetrics } from './metrics';
 
 export interface GraphQLWebSocketOptions {
   server: Server;
@@ -26,6 +27,8 @@ export interface GraphQLWebSocketOptions {
   keepAliveMs?: number;
   /** Largest message a client may send (ws closes the socket with 1009 as soon as a frame says it is larger). */
   maxPayloadBytes?: number;
+  /** Gauges of open sockets and active subscriptions (metrics.ts). */
+  metrics?: WebSocketMetrics;
 }
 
 export interface GraphQLWebSocket {
@@ -41,6 +44,8 @@ interface SocketExtra {
   request: IncomingMessage;
   /** Closes the socket when its token expires. */
   expiry?: NodeJS.Timeout;
+  /** Ids of this socket's operations counted in the active-subscriptions gauge. */
+  streaming: Set<string>;
 }
 
 /** graphql-ws's close code for a refused connection_init; also used when the socket's token expires. */
@@ -55,7 +60,11 @@ interface EnvelopedRoot {
 }
 type OperationResult = ReturnType<NonNullable<ServerOptions['execute']>>;
 
-export function createGraphQLWebSocket({ server, path, yoga, authenticate, log, keepAliveMs = 12_000, maxPayloadBytes, accepting }: GraphQLWebSocketOptions): GraphQLWebSocket {
+export function createGraphQLWebSocket({ server, path, yoga, authenticate, log, keepAliveMs = 12_000, maxPayloadBytes, accepting, metrics }: GraphQLWebSocketOptions): GraphQLWebSocket {
+  /** Leaves the gauge once per operation, whichever comes first: its completion or its socket's close. */
+  const streamEnded = (extra: SocketExtra, id: string) => {
+    if (extra.streaming.delete(id)) metrics?.subscriptionEnded();
+  };
   const wsServer = new WebSocketServer({ server, path, handleProtocols, ...(maxPayloadBytes && { maxPayload: maxPayloadBytes }) });
 
   const closeAtExpiry = (extra: SocketExtra, expiresAt: number) => {
@@ -110,14 +119,19 @@ export function createGraphQLWebSocket({ server, path, yoga, authenticate, log, 
         contextValue: await contextFactory(),
         rootValue: { execute, subscribe } as EnvelopedRoot,
       };
-      // yoga's context option takes the request id from a fetch Request, which a socket has not: take it from the
-      // upgrade request's header, as HTTP does (error messages and logs name it).
-      const requestId = ctx.extra.request.headers['x-request-id'];
-      if (typeof requestId === 'string' && REQUEST_ID.test(requestId)) (args.contextValue as GraphQLContext).requestId = requestId;
+      // The context's request id (and its logger's) comes from the upgrade request's x-request-id (app.ts contextFor).
       const errors = validate(args.schema, args.document);
       if (errors.length) return errors;
       return args;
     },
+    onOperation: (ctx, id, _payload, _args, result) => {
+      if (metrics && typeof result === 'object' && result !== null && Symbol.asyncIterator in result) {
+        ctx.extra.streaming.add(id);
+        metrics.subscriptionStarted();
+      }
+      return undefined;
+    },
+    onComplete: (ctx, id) => streamEnded(ctx.extra, id),
   });
 
   const closeOnError = (socket: WebSocket, what: string, error: unknown) => {
@@ -147,7 +161,8 @@ export function createGraphQLWebSocket({ server, path, yoga, authenticate, log, 
           }, keepAliveMs)
         : null;
 
-    const extra: SocketExtra = { socket, request };
+    const extra: SocketExtra = { socket, request, streaming: new Set() };
+    metrics?.socketOpened();
     const closed = protocol.opened(
       {
         protocol: socket.protocol,
@@ -168,6 +183,8 @@ export function createGraphQLWebSocket({ server, path, yoga, authenticate, log, 
     );
 
     socket.once('close', (code, reason) => {
+      metrics?.socketClosed();
+      for (const id of [...extra.streaming]) streamEnded(extra, id);
       if (extra.expiry) clearTimeout(extra.expiry);
       if (pongWait) clearTimeout(pongWait);
       if (ping) clearInterval(ping);

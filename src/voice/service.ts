@@ -46,6 +46,11 @@ export type VoiceConfig = Pick<
   | 'GROQ_MAX_RETRIES'
 >;
 
+/** Where turn outcomes are counted (the app's metrics.voice, server/metrics.ts; declared here: voice imports no server code). */
+export interface VoiceMetrics {
+  turnFinished(outcome: TurnOutcome): void;
+}
+
 export interface VoiceServiceOptions {
   database: Database;
   connectors: Connectors;
@@ -63,6 +68,8 @@ export interface VoiceServiceOptions {
   redisPrefix?: string;
   /** Rate and concurrency limits on turns per tenant and subject (turn-limits.ts); none when absent. */
   turnLimits?: TurnLimiter;
+  /** Counts turn outcomes and stage durations (server/metrics.ts: the app's metrics.voice); none when absent. */
+  metrics?: VoiceMetrics;
   /** Replace a provider (tests, or another vendor); defaults follow VOICE_PROVIDER. */
   stt?: SttProvider;
   tts?: TtsProvider;
@@ -278,6 +285,8 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
     const turnId = randomUUID();
     const k = key(scope, sessionId);
     const startedAt = new Date();
+    // Every line this turn logs, down through the pipeline, names it, its session and its tenant.
+    const turnLog = log.child({ turnId, sessionId, tenant: tenantId });
 
     await db
       .insert(voiceSessions)
@@ -299,7 +308,7 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
 
     const localWriter = eventLog.openTurn(scope, sessionId, turnId);
     const writer = shared ? shared.mirror(localWriter, scope, turnId) : localWriter;
-    void shared?.announce(scope, sessionId, turnId).catch((error: unknown) => log.warn('voice: could not announce a turn', { error: (error as Error).message }));
+    void shared?.announce(scope, sessionId, turnId).catch((error: unknown) => turnLog.warn('voice: could not announce a turn', { error: (error as Error).message }));
     const controller = new AbortController();
     // Once the pipeline is storing its outcome the turn is over: a barge-in then has nothing left to cancel.
     let finishing = false;
@@ -313,7 +322,7 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
     const audioFormat = input.audioFormat ?? 'WAV';
     const settled = (async () => {
       const outcome = await runTurn(
-        { stt, tts, graph, log, providerLabel: provider === 'groq' ? 'Groq' : 'local' },
+        { stt, tts, graph, log: turnLog, providerLabel: provider === 'groq' ? 'Groq' : 'local' },
         {
           tenantId,
           subject,
@@ -331,10 +340,15 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
           },
         },
       );
+      options.metrics?.turnFinished(outcome);
+      turnLog.info('voice: turn ended', { status: outcome.status, ...(outcome.error && { code: outcome.error.code }), ...(outcome.timings && { timings: outcome.timings }) });
       // An interrupted turn's log was ended by the barge-in itself; store how it ended.
       if (outcome.status === 'INTERRUPTED') await persistOutcome(tenantId, turnId, storedOutcome(outcome));
     })()
-      .catch((error: unknown) => log.error('voice: turn crashed', { turnId, error: String((error as Error)?.stack ?? error) }))
+      .catch((error: unknown) => {
+        options.metrics?.turnFinished({ status: 'FAILED', transcript: null, responseText: null, timings: null, error: new VoiceError('INTERNAL', 'the turn crashed', false) });
+        turnLog.error('voice: turn crashed', { error: String((error as Error)?.stack ?? error) });
+      })
       .finally(() => {
         if (running.get(k)?.turnId === turnId) running.delete(k);
         all.delete(settled);

@@ -7,7 +7,7 @@ import { type GenerateOptions, generateDataset } from '../../src/db/generate';
 import { importDirectory } from '../../src/db/import';
 import { type App, type AppOptions, buildApp } from '../../src/server/app';
 import type { AppServices } from '../../src/schema/context';
-import { createLogger } from '../../src/logger';
+import { type Logger, createLogger } from '../../src/logger';
 import { type TestDatabase, createTestDatabase } from './database';
 
 export interface GraphQLResponse<T = any> {
@@ -45,6 +45,11 @@ export interface TestServerOptions {
   headers?: Record<string, string>;
   /** Authentication (src/server/auth.ts); without it every request is the default tenant's. */
   auth?: AppOptions['auth'];
+  /** A logger of the test's own (e.g. createLogger('debug', write) to read what the server logs); overrides logLevel. */
+  log?: Logger;
+  /** Prometheus metrics shared with other services (e.g. voice), and a separate metrics port (src/server/metrics.ts). */
+  metrics?: AppOptions['metrics'];
+  metricsPort?: AppOptions['metricsPort'];
 }
 
 /** Generates a dataset into a temporary directory and returns its path. */
@@ -63,10 +68,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     await importDirectory(database, dir);
   }
   const connectors = createConnectors(database);
-  const log = createLogger(options.logLevel ?? (process.env.TEST_LOG_LEVEL as 'debug' | undefined) ?? 'silent');
+  const log = options.log ?? createLogger(options.logLevel ?? (process.env.TEST_LOG_LEVEL as 'debug' | undefined) ?? 'silent');
   const base: AppServices = { connectors, log, tenantId: 'default' };
   const services = { ...base, ...(options.services ? await options.services(base, database) : {}) };
-  const app = buildApp({ services, database, port: 0, host: '127.0.0.1', plugins: options.plugins, auth: options.auth, ...options.http });
+  const app = buildApp({ services, database, port: 0, host: '127.0.0.1', plugins: options.plugins, auth: options.auth, metrics: options.metrics, metricsPort: options.metricsPort, ...options.http });
   const url = await app.start();
   statements.length = 0;
   return {

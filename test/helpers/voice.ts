@@ -22,7 +22,7 @@ export interface VoiceServerOptions {
   config?: Partial<VoiceConfig>;
   extra?: Partial<Omit<VoiceServiceOptions, 'database' | 'connectors' | 'config' | 'log'>>;
   /** Server options passed through (auth, response cache, headers of query()). */
-  server?: Pick<TestServerOptions, 'auth' | 'http' | 'headers'>;
+  server?: Pick<TestServerOptions, 'auth' | 'http' | 'headers' | 'log' | 'metrics'>;
   /** connection_init payload of the graphql-ws client (e.g. { authorization }). */
   connectionParams?: Record<string, unknown>;
 }
