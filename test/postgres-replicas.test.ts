@@ -1,7 +1,6 @@
 // Several instances on one PostgreSQL database: migrations (ours and the agent memory's) run once under an advisory
 // lock however many replicas start together; each instance keeps to its connection budget (DATABASE_POOL_SIZE,
 // AGENT_MEMORY_POOL_SIZE); a database that does not answer fails a connection after DATABASE_CONNECT_TIMEOUT_S.
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -12,30 +11,12 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config';
 import { createDatabase } from '../src/db/client';
 import { migrateDatabase } from '../src/db/migrate';
-import { usingPostgres } from './helpers/database';
+import { emptyPostgresDatabase, usingPostgres } from './helpers/database';
 import { type MainProcess, exitOf, repoRoot, startMain } from './helpers/main';
 
 const journal = JSON.parse(readFileSync(join(repoRoot, 'migrations', 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
 
-/** A new, empty (unmigrated) database on DATABASE_URL's server; `drop` removes it whoever is connected. */
-async function emptyDatabase(): Promise<{ url: string; name: string; drop(): Promise<void> }> {
-  const adminUrl = process.env.DATABASE_URL!;
-  const name = `udc_test_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    name,
-    drop: async () => {
-      const dropper = postgres(adminUrl, { max: 1, onnotice: () => {} });
-      await dropper.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await dropper.end();
-    },
-  };
-}
+const emptyDatabase = emptyPostgresDatabase;
 
 /** Counts the connections to `name` per application_name every few milliseconds, keeping the highest count seen. */
 function watchConnections(adminUrl: string, name: string) {

@@ -30,6 +30,22 @@ export async function createTestDatabase(options: { onQuery?: (query: string, pa
     const pglite = (await (await template).clone()) as PGlite;
     return createDatabase({ pglite, onQuery: options.onQuery });
   }
+  const empty = await emptyPostgresDatabase();
+  const database = await createDatabase({ url: empty.url, onQuery: options.onQuery, maxConnections: 10 });
+  await migrateDatabase(database);
+  return {
+    ...database,
+    url: empty.url,
+    name: empty.name,
+    close: async () => {
+      await database.close();
+      await empty.drop();
+    },
+  };
+}
+
+/** A new, empty (unmigrated) database on DATABASE_URL's server; `drop` removes it whoever is connected. */
+export async function emptyPostgresDatabase(): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const adminUrl = process.env.DATABASE_URL!;
   const name = `udc_test_${randomBytes(6).toString('hex')}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
@@ -37,14 +53,10 @@ export async function createTestDatabase(options: { onQuery?: (query: string, pa
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const database = await createDatabase({ url: url.toString(), onQuery: options.onQuery, maxConnections: 10 });
-  await migrateDatabase(database);
   return {
-    ...database,
     url: url.toString(),
     name,
-    close: async () => {
-      await database.close();
+    drop: async () => {
       const dropper = postgres(adminUrl, { max: 1, onnotice: () => {} });
       await dropper.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await dropper.end();
