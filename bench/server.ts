@@ -9,6 +9,7 @@ import { createAuthenticator } from '../src/server/auth';
 import { createResponseCache } from '../src/server/cache';
 import { createLogger } from '../src/logger';
 import { loadConfig } from '../src/config';
+import { createVoiceProviders } from '../src/voice/providers';
 import { createVoiceService } from '../src/voice/service';
 import { FakeStreamingModel, PAPER_TIMINGS, createFakeStt, createFakeTts } from './fakes';
 
@@ -35,11 +36,12 @@ const voice = values.voice
       database,
       connectors,
       log,
-      config: loadConfig({ VOICE_PROVIDER: 'local' }),
+      providers: createVoiceProviders(loadConfig({ VOICE_PROVIDER: 'local' }), { connectors, log }, {
+        stt: createFakeStt(PAPER_TIMINGS),
+        tts: createFakeTts(PAPER_TIMINGS),
+        model: new FakeStreamingModel({ timings: PAPER_TIMINGS }),
+      }),
       databaseUrl: values.url,
-      stt: createFakeStt(PAPER_TIMINGS),
-      tts: createFakeTts(PAPER_TIMINGS),
-      model: new FakeStreamingModel({ timings: PAPER_TIMINGS }),
     })
   : undefined;
 const services = { connectors, log, tenantId: 'default', voice };

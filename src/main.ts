@@ -11,6 +11,7 @@ import { createResponseCache } from './server/cache';
 import { createMetrics } from './server/metrics';
 import { createLogger } from './logger';
 import { createShutdown } from './shutdown';
+import { createVoiceProviders } from './voice/providers';
 import { createVoiceService } from './voice/service';
 import { createTurnLimiter, turnLimitsFromConfig } from './voice/turn-limits';
 
@@ -57,7 +58,9 @@ async function main() {
   // One registry for the app and the voice service (turn outcomes and stage durations).
   const metrics = createMetrics();
   const turnLimits = await createTurnLimiter({ ...turnLimitsFromConfig(config), log });
-  const voice = await createVoiceService({ database, connectors, config, log, databaseUrl: config.DATABASE_URL, memoryPoolSize: config.AGENT_MEMORY_POOL_SIZE, redisUrl: config.REDIS_URL, turnLimits, metrics: metrics.voice });
+  // Providers from VOICE_PROVIDER: Groq, or the offline ones (pocketsphinx, espeak-ng, the rule-based intent model).
+  const providers = createVoiceProviders(config, { connectors, log });
+  const voice = await createVoiceService({ database, connectors, providers, log, databaseUrl: config.DATABASE_URL, memoryPoolSize: config.AGENT_MEMORY_POOL_SIZE, redisUrl: config.REDIS_URL, turnLimits, metrics: metrics.voice });
   log.info('voice ready', { provider: voice.provider, ...voice.capabilities });
   const app = buildApp({
     services: { connectors, log, tenantId: config.TENANT_ID, voice },

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppOptions } from '../src/server/app';
 import { regularMediaType } from '../src/server/direct';
 import type { VoiceService } from '../src/voice/service';
+import { createVoiceProviders } from '../src/voice/providers';
 import { createVoiceService } from '../src/voice/service';
 import { databaseKind } from './helpers/database';
 import { type TestServer, type TestServerOptions, startTestServer } from './helpers/server';
@@ -16,7 +17,7 @@ const voices: VoiceService[] = [];
 
 /** A voice service too, so that mutations and subscriptions reach real resolvers. */
 const withVoice: TestServerOptions['services'] = async (base, database) => {
-  const voice = await createVoiceService({ database, connectors: base.connectors, log: base.log, config: voiceConfig(), databaseUrl: database.url });
+  const voice = await createVoiceService({ database, connectors: base.connectors, log: base.log, providers: createVoiceProviders(voiceConfig(), base), databaseUrl: database.url });
   voices.push(voice);
   return { voice };
 };

@@ -15,6 +15,10 @@ const metricNameValidation = {
 export const MetricPointRef = builder.objectRef<MetricPoint>('MetricPoint').implement({
   description: 'One daily value of a metric.',
   fields: (t) => ({
+    id: t.id({
+      description: 'Stable key of this point for normalised client caches (Apollo, urql): metric and date. Opaque; not a Node id.',
+      resolve: (p) => `${p.metric}:${p.date}`,
+    }),
     metric: t.exposeString('metric'),
     date: t.field({ type: 'Date', resolve: (p) => p.date }),
     value: t.exposeFloat('value'),
@@ -49,6 +53,11 @@ interface MetricSummaryShape {
 const MetricSummaryRef = builder.objectRef<MetricSummaryShape>('MetricSummary').implement({
   description: 'Aggregates of one metric over a period (from the database, over every point in the period).',
   fields: (t) => ({
+    id: t.id({
+      description:
+        'Stable key for normalised client caches (Apollo, urql): the metric and the resolved period (from, to), so summaries of different metrics or periods never merge. Opaque; not a Node id.',
+      resolve: (s) => `${s.metric}:${s.from ?? ''}:${s.to ?? ''}`,
+    }),
     metric: t.exposeString('metric'),
     from: t.field({ type: 'Date', nullable: true, description: 'Start of the period asked for (or of the data).', resolve: (s) => s.from }),
     to: t.field({ type: 'Date', nullable: true, description: 'End of the period asked for (or of the data).', resolve: (s) => s.to }),

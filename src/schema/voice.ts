@@ -55,7 +55,7 @@ export const VoiceTurnStatusEnum = builder.enumType('VoiceTurnStatus', {
     RUNNING: { value: 'RUNNING', description: 'Started; events are being produced.' },
     COMPLETED: { value: 'COMPLETED', description: 'Ended with TurnCompletedEvent.' },
     FAILED: { value: 'FAILED', description: 'Ended with TurnFailedEvent (see errorCode).' },
-    INTERRUPTED: { value: 'INTERRUPTED', description: 'Cancelled by a newer turn on the same session (barge-in) or by shutdown.' },
+    INTERRUPTED: { value: 'INTERRUPTED', description: 'Ended before its answer: by a newer turn on the same session (barge-in), by cancelVoiceTurn (errorCode CANCELLED) or by shutdown.' },
   } as const,
 });
 
@@ -74,6 +74,7 @@ export const VoiceErrorCodeEnum = builder.enumType('VoiceErrorCode', {
     PROVIDER_AUTH: { value: 'PROVIDER_AUTH', description: 'The provider rejected the API key.' },
     PROVIDER_REJECTED: { value: 'PROVIDER_REJECTED', description: 'The provider rejected the request (4xx).' },
     INTERRUPTED: { value: 'INTERRUPTED', description: 'A newer turn on the same session started (barge-in), or the server is shutting down.' },
+    CANCELLED: { value: 'CANCELLED', description: 'Cancelled with Mutation.cancelVoiceTurn.' },
     INTERNAL: { value: 'INTERNAL', description: 'A server-side failure; it has been logged.' },
   } as const,
 });
@@ -164,6 +165,10 @@ export const VoiceEventRef = builder.interfaceRef<VoiceEventShape>('VoiceEvent')
   description: 'One step of a turn. seq is 1, 2, 3 … within the turn; a turn ends with exactly one TurnCompletedEvent or TurnFailedEvent.',
   resolveType: (event) => event.type,
   fields: (t) => ({
+    id: t.id({
+      description: 'Stable key of this event for normalised client caches (Apollo, urql): "<turnId>:<seq>". Opaque; not a Node id.',
+      resolve: (e) => `${e.turnId}:${e.seq}`,
+    }),
     sessionId: t.exposeID('sessionId'),
     turnId: t.exposeID('turnId'),
     seq: t.exposeInt('seq'),
@@ -240,6 +245,23 @@ builder.mutationField('voiceTurn', (t) =>
         timings: null,
         finishedAt: null,
       } satisfies TurnRecord;
+    },
+  }),
+);
+
+builder.mutationField('cancelVoiceTurn', (t) =>
+  t.boolean({
+    description:
+      'Ends a running turn, wherever it runs: its events end with TurnFailedEvent CANCELLED and it is stored INTERRUPTED. True when it was running and has ended; false when it had already ended.',
+    args: {
+      sessionId: t.arg.id({ required: true, validate: { schema: z.string().regex(SESSION_ID, 'must be the sessionId returned by voiceTurn') } }),
+      turnId: t.arg.id({ required: true, validate: { schema: z.string().regex(TURN_ID, 'must be the id of a turn returned by voiceTurn') } }),
+    },
+    resolve: async (_root, args, ctx) => {
+      if (!ctx.identity.roles.has('voice')) {
+        throw new GraphQLError('Forbidden: cancelVoiceTurn needs the voice role in your token.', { extensions: { code: 'FORBIDDEN' } });
+      }
+      return voiceOf(ctx).cancelTurn(ownerOf(ctx), String(args.sessionId), String(args.turnId));
     },
   }),
 );

@@ -8,6 +8,7 @@ export type VoiceErrorCode =
   | 'PROVIDER_AUTH'
   | 'PROVIDER_REJECTED'
   | 'INTERRUPTED'
+  | 'CANCELLED'
   | 'INTERNAL';
 
 export class VoiceError extends Error {

@@ -30,6 +30,8 @@ export type VoiceEvent = EventBase & VoiceEventBody;
 export const TERMINAL_EVENTS = new Set<VoiceEvent['type']>(['TurnCompletedEvent', 'TurnFailedEvent']);
 
 interface TurnLog {
+  /** When it started (ms): a session's turns are kept in this order, imported ones included. */
+  startedAt: number;
   tenantId: string;
   sessionId: string;
   turnId: string;
@@ -62,6 +64,11 @@ export interface Subscription extends AsyncIterableIterator<VoiceEvent> {
 export interface EventLog {
   /** Opens the log of a new turn; appending starts at seq 1. */
   openTurn(tenantId: string, sessionId: string, turnId: string): TurnWriter;
+  /**
+   * Opens the log of a turn that runs on another instance, filled with its events as they are (seq and time kept), so
+   * that this instance's session-wide readers see it among the session's turns.
+   */
+  importTurn(tenantId: string, sessionId: string, turnId: string, startedAt?: number): ImportedTurn;
   /** Whether the turn's events are still held (running, or ended within the retention window). */
   hasTurn(tenantId: string, turnId: string): boolean;
   /** Events of one turn (from its first) then live until its terminal event; or of every turn of a session, live forever. */
@@ -75,6 +82,13 @@ export interface TurnWriter {
   /** Appends an event; ignored once the turn has ended (so nothing follows TurnCompleted/TurnFailed). Returns it or null. */
   append(body: VoiceEventBody): VoiceEvent | null;
   readonly ended: boolean;
+}
+
+export interface ImportedTurn {
+  /** Adds an event read from the turn's instance; a terminal event ends the turn. */
+  push(event: VoiceEvent): void;
+  /** Ends the turn without a terminal event (its events can no longer be read), so readers go on to the next turn. */
+  abandon(): void;
 }
 
 export function createEventLog(options: EventLogOptions = {}): EventLog {
@@ -123,7 +137,7 @@ export function createEventLog(options: EventLogOptions = {}): EventLog {
   function openTurn(tenantId: string, sessionId: string, turnId: string): TurnWriter {
     prune();
     const s = session(tenantId, sessionId);
-    const log: TurnLog = { tenantId, sessionId, turnId, events: [], ended: false, endedAt: null };
+    const log: TurnLog = { startedAt: now(), tenantId, sessionId, turnId, events: [], ended: false, endedAt: null };
     s.turns.push(log);
     turns.set(key(tenantId, turnId), log);
     wake(s);
@@ -141,6 +155,34 @@ export function createEventLog(options: EventLogOptions = {}): EventLog {
         }
         wake(s);
         return event;
+      },
+    };
+  }
+
+  function importTurn(tenantId: string, sessionId: string, turnId: string, startedAt = now()): ImportedTurn {
+    prune();
+    const s = session(tenantId, sessionId);
+    const log: TurnLog = { startedAt, tenantId, sessionId, turnId, events: [], ended: false, endedAt: null };
+    // In start order among the session's turns: readers take the first turn they have not read, wherever it is.
+    const after = s.turns.findIndex((t) => t.startedAt > startedAt);
+    if (after < 0) s.turns.push(log);
+    else s.turns.splice(after, 0, log);
+    turns.set(key(tenantId, turnId), log);
+    const end = () => {
+      log.ended = true;
+      log.endedAt = now();
+    };
+    return {
+      push(event) {
+        if (log.ended) return;
+        log.events.push(event);
+        if (TERMINAL_EVENTS.has(event.type)) end();
+        wake(s);
+      },
+      abandon() {
+        if (log.ended) return;
+        end();
+        wake(s);
       },
     };
   }
@@ -228,6 +270,7 @@ export function createEventLog(options: EventLogOptions = {}): EventLog {
 
   return {
     openTurn,
+    importTurn,
     hasTurn: (tenantId, turnId) => turns.has(key(tenantId, turnId)),
     subscribe,
     prune,

@@ -19,6 +19,8 @@ export interface SharedTurns {
   subscribe(tenantId: string, turnId: string): Subscription;
   /** Tells every instance that a turn started on a session (they interrupt their running turn of it). */
   announce(tenantId: string, sessionId: string, turnId: string): Promise<void>;
+  /** Asks every instance to cancel a turn (the one running it does). */
+  cancel(tenantId: string, sessionId: string, turnId: string): Promise<void>;
   /** Resolves when every mirrored event so far is in Redis (tests, shutdown). */
   flushed(): Promise<void>;
   close(): Promise<void>;
@@ -32,6 +34,8 @@ export interface SharedTurnsOptions {
   log: Logger;
   /** Called when another instance started a turn on a session. */
   onAnnounce: (tenantId: string, sessionId: string, turnId: string) => void;
+  /** Called when another instance was asked to cancel a turn. */
+  onCancel?: (tenantId: string, sessionId: string, turnId: string) => void;
   /** CLIENT SETNAME of this instance's connections (seen in CLIENT LIST); default `<prefix>:<random id>`. */
   connectionName?: string;
   /** At most this many streams per XREAD; more are read in several non-blocking XREADs, polled (default 1000). */
@@ -72,8 +76,10 @@ export async function createSharedTurns(options: SharedTurnsOptions): Promise<Sh
   await listener.subscribe(channel);
   listener.on('message', (_channel: string, message: string) => {
     try {
-      const m = JSON.parse(message) as { instance: string; tenantId: string; sessionId: string; turnId: string };
-      if (m.instance !== instance) options.onAnnounce(m.tenantId, m.sessionId, m.turnId);
+      const m = JSON.parse(message) as { instance: string; tenantId: string; sessionId: string; turnId: string; cancel?: boolean };
+      if (m.instance === instance) return;
+      if (m.cancel) options.onCancel?.(m.tenantId, m.sessionId, m.turnId);
+      else options.onAnnounce(m.tenantId, m.sessionId, m.turnId);
     } catch {
       // not ours
     }
@@ -123,6 +129,10 @@ export async function createSharedTurns(options: SharedTurnsOptions): Promise<Sh
 
     async announce(tenantId, sessionId, turnId) {
       await redis.publish(channel, JSON.stringify({ instance, tenantId, sessionId, turnId }));
+    },
+
+    async cancel(tenantId, sessionId, turnId) {
+      await redis.publish(channel, JSON.stringify({ instance, tenantId, sessionId, turnId, cancel: true }));
     },
 
     async flushed() {

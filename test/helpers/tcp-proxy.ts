@@ -1,6 +1,7 @@
 // A TCP proxy on 127.0.0.1 that a test controls, in front of a real server (PostgreSQL, Redis): cut() drops every
 // open connection at once, as a network failure or a server restart would; refuse() also stops listening, so that new
 // connections are refused (ECONNREFUSED) until restore() listens again on the same port. The server behind never notices.
+// Given several servers, it is a round-robin load balancer: connection n goes to server n mod count.
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
@@ -8,6 +9,10 @@ export interface TcpProxy {
   port: number;
   /** Connections accepted so far (to check that clients reconnected). */
   accepted: number;
+  /** The index of the server the next connection goes to (round robin). */
+  readonly next: number;
+  /** Makes the next connection go to server `index` (round robin goes on from there). */
+  sendNextTo(index: number): void;
   /** Destroys every open connection, both sides. */
   cut(): void;
   /** Stops passing the server's answers on (connections stay open, requests still arrive): a server that hangs. */
@@ -18,13 +23,16 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+export async function startTcpProxy(targets: { host: string; port: number } | { host: string; port: number }[]): Promise<TcpProxy> {
+  const upstreams = Array.isArray(targets) ? targets : [targets];
+  let turn = 0;
   const open = new Set<Socket>();
   const answers = new Map<Socket, Socket>();
   let stalled = false;
   const state = { accepted: 0 };
   const server: Server = createServer((client) => {
     state.accepted++;
+    const target = upstreams[turn++ % upstreams.length];
     const upstream = connect(target.port, target.host);
     open.add(client);
     open.add(upstream);
@@ -52,6 +60,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     port,
     get accepted() {
       return state.accepted;
+    },
+    get next() {
+      return turn % upstreams.length;
+    },
+    sendNextTo(index) {
+      turn = index;
     },
     cut,
     stall() {

@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { loadConfig } from '../../src/config';
 import { encodeWav } from '../../src/voice/audio';
 import type { TtsProvider } from '../../src/voice/providers/types';
+import { type ProviderOverrides, createVoiceProviders } from '../../src/voice/providers';
 import type { VoiceConfig, VoiceService, VoiceServiceOptions } from '../../src/voice/service';
 import { createVoiceService } from '../../src/voice/service';
 import type { TestDatabase } from './database';
@@ -20,7 +21,8 @@ export interface VoiceServerOptions {
   data?: string;
   database?: TestDatabase;
   config?: Partial<VoiceConfig>;
-  extra?: Partial<Omit<VoiceServiceOptions, 'database' | 'connectors' | 'config' | 'log'>>;
+  /** Service options, and providers that replace the configured ones (stt, tts, model). */
+  extra?: Partial<Omit<VoiceServiceOptions, 'database' | 'connectors' | 'providers' | 'log'>> & ProviderOverrides;
   /** Server options passed through (auth, response cache, headers of query()). */
   server?: Pick<TestServerOptions, 'auth' | 'http' | 'headers' | 'log' | 'metrics'>;
   /** connection_init payload of the graphql-ws client (e.g. { authorization }). */
@@ -39,13 +41,14 @@ export async function startVoiceServer(options: VoiceServerOptions = {}): Promis
     data: options.data,
     database: options.database,
     services: async (base, database) => {
+      const { stt, tts, model, ...serviceOptions } = options.extra ?? {};
       voice = await createVoiceService({
         database,
         connectors: base.connectors,
         log: base.log,
-        config: voiceConfig(options.config),
+        providers: createVoiceProviders(voiceConfig(options.config), base, { stt, tts, model }),
         databaseUrl: database.url,
-        ...options.extra,
+        ...serviceOptions,
       });
       return { voice };
     },
