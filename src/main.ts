@@ -68,6 +68,8 @@ async function main() {
     auth,
     metrics,
     metricsPort: config.METRICS_PORT,
+    // /ready also says 503 while the Redis that instances share is unreachable.
+    readiness: config.REDIS_URL ? { redis: () => voice.ping() } : {},
     port: config.PORT,
     host: config.HOST,
     responseCache: config.RESPONSE_CACHE_TTL_MS > 0 ? createResponseCache({ database, ttlMs: config.RESPONSE_CACHE_TTL_MS }) : undefined,

@@ -136,6 +136,12 @@ describe('deploy/kubernetes manifests', () => {
     }
     // The image's CMD (node as PID 1) is what runs: no command override that could put a shell or npm in between.
     expect(container.command).toBeUndefined();
+    // Metrics on their own port (METRICS_PORT), declared on the pod and announced to Prometheus, never on the Service.
+    const metricsPort = Number(configMap().data.METRICS_PORT);
+    expect(container.ports.find((p: any) => p.name === 'metrics')?.containerPort).toBe(metricsPort);
+    expect(deployment().spec.template.metadata.annotations['prometheus.io/port']).toBe(String(metricsPort));
+    expect(only('Service').spec.ports.map((p: any) => p.targetPort)).not.toContain('metrics');
+    expect(only('Service').spec.ports.map((p: any) => p.port)).not.toContain(metricsPort);
   });
 
   it('give a stopping pod time for preStop, SHUTDOWN_GRACE_MS and closing before SIGKILL', () => {

@@ -87,7 +87,38 @@ describe.skipIf(!usingPostgres)('dropped PostgreSQL and Redis connections (needs
       await proxy.restore();
     }
     expect(await askUntilAnswered(url)).toMatchObject({ status: 200, body: { data: { tickets: { totalCount: 0 } } } });
-    expect((await fetch(url.replace('/graphql', '/ready'))).status).toBe(200);
+    // Ready again once every dependency answers (Redis, cut by the test before, may still be in its reconnect backoff).
+    await expect.poll(async () => (await fetch(url.replace('/graphql', '/ready'))).status, { timeout: 15_000, interval: 250 }).toBe(200);
+    expect(main.child.exitCode, main.output()).toBeNull();
+  });
+
+  it('keeps answering queries while Redis is lost, refuses voice turns clearly (503), says so on /ready, and recovers', async () => {
+    const turn = async () => {
+      const r = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'mutation { voiceTurn(input: { text: "How many open tickets do we have?" }) { id status } }' }),
+        signal: AbortSignal.timeout(15_000),
+      });
+      return { status: r.status, body: (await r.json()) as any };
+    };
+    const ready = () => fetch(url.replace('/graphql', '/ready')).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    await expect.poll(async () => (await ready()).status, { timeout: 15_000, interval: 250 }).toBe(200);
+    expect((await turn()).body.data.voiceTurn.status).toBe('RUNNING');
+    await redisProxy.refuse();
+    try {
+      // Queries need only PostgreSQL: they go on.
+      expect(await ask(url)).toMatchObject({ status: 200, body: { data: { tickets: { totalCount: 0 } } } });
+      // The voice limits hold across instances, in Redis: without it a turn is refused, saying to retry, not hung.
+      const refused = await turn();
+      expect(refused.body.errors?.[0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+      expect(refused.body.errors[0].message).toMatch(/retry/i);
+      expect(await ready()).toMatchObject({ status: 503, body: { checks: { database: 'ok', redis: 'unavailable' } } });
+    } finally {
+      await redisProxy.restore();
+    }
+    await expect.poll(async () => (await ready()).status, { timeout: 15_000, interval: 250 }).toBe(200);
+    await expect.poll(async () => (await turn()).body.data?.voiceTurn?.status, { timeout: 15_000, interval: 250 }).toBe('RUNNING');
     expect(main.child.exitCode, main.output()).toBeNull();
   });
 

@@ -121,7 +121,7 @@ describe.skipIf(!usingPostgres || !redisUp)(
       const token = await tokenFor('follow');
       const onB = await socket(B, token);
       groq.hold('speech');
-      let turn;
+      let turn: Awaited<ReturnType<typeof startTurn>>;
       let live: Collected;
       try {
         turn = await startTurn(A, token, { text: 'How many open tickets do we have?' });
@@ -169,8 +169,8 @@ describe.skipIf(!usingPostgres || !redisUp)(
       const sessionId = newSessionId();
       const watching = subscribeEvents(await socket(A, token), sessionId);
       groq.hold('speech');
-      let first;
-      let second;
+      let first: Awaited<ReturnType<typeof startTurn>>;
+      let second: Awaited<ReturnType<typeof startTurn>>;
       try {
         first = await startTurn(A, token, { sessionId, text: 'How many open tickets do we have?' });
         await watching.until((e) => e.turnId === first.id && e.__typename === 'ResponseTextEvent');
@@ -193,7 +193,7 @@ describe.skipIf(!usingPostgres || !redisUp)(
     it('cancels a turn running on A through B (cancelVoiceTurn), and says false once it has ended', async () => {
       const token = await tokenFor('cancel');
       groq.hold('speech');
-      let turn;
+      let turn: Awaited<ReturnType<typeof startTurn>>;
       let following: Collected;
       try {
         turn = await startTurn(A, token, { text: 'How many open tickets do we have?' });

@@ -225,6 +225,9 @@ describe('CORS from an allow-list', () => {
       const allowed = await ask(open, APP, { method });
       expect(allowed.status).toBe(200);
       expect(cors(allowed)).toEqual({ origin: APP, credentials: 'true' });
+      // The page may read the request id (to quote in a report) and when to retry.
+      expect(allowed.headers.get('access-control-expose-headers')?.toLowerCase().split(/,\s*/)).toEqual(['x-request-id', 'retry-after']);
+      expect(allowed.headers.get('x-request-id')).toBeTruthy();
       const foreign = await ask(open, EVIL, { method });
       expect(cors(foreign)).toEqual({ origin: null, credentials: null });
     }

@@ -44,6 +44,8 @@ export interface AppOptions {
    * the main port. Without it /metrics is on the main port, public like /health: prefer a metrics port in production.
    */
   metricsPort?: number;
+  /** More dependencies /ready checks besides the database (Redis when configured): each rejects when unreachable. */
+  readiness?: Record<string, () => Promise<unknown>>;
 }
 
 export interface App {
@@ -77,6 +79,7 @@ export function buildApp({
   graphiql = true,
   metrics = createMetrics(),
   metricsPort,
+  readiness = {},
 }: AppOptions): App {
   const { log } = services;
   const schema = createSchema();
@@ -147,13 +150,23 @@ export function buildApp({
         res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'draining', database: database.kind }));
         return true;
       }
-      try {
-        await database.rows(sql`SELECT 1`);
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ready', database: database.kind }));
-      } catch (error) {
-        log.warn('readiness check failed', { error: (error as Error).message });
-        res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'unavailable', database: database.kind }));
-      }
+      // Every dependency at once, each named in the answer: { database: 'ok', redis: 'unavailable' }.
+      const checks: Record<string, () => Promise<unknown>> = { database: () => database.rows(sql`SELECT 1`), ...readiness };
+      const results = await Promise.all(
+        Object.entries(checks).map(async ([name, check]) => {
+          try {
+            await check();
+            return [name, 'ok'] as const;
+          } catch (error) {
+            log.warn('readiness check failed', { dependency: name, error: (error as Error).message });
+            return [name, 'unavailable'] as const;
+          }
+        }),
+      );
+      const ready = results.every(([, state]) => state === 'ok');
+      res
+        .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: ready ? 'ready' : 'unavailable', database: database.kind, checks: Object.fromEntries(results) }));
       return true;
     }
     return false;

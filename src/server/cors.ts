@@ -9,6 +9,9 @@ export interface CorsPolicy {
   headers(request: Pick<Request, 'headers'>): Record<string, string> | null;
 }
 
+/** Answer headers a browser page may read: the request id (to quote in a bug report) and when to retry. */
+const EXPOSED_HEADERS = ['x-request-id', 'retry-after'];
+
 /**
  * `origins` listed: such an Origin is answered with itself and credentials; "*" lets any other origin read answers
  * without credentials; every other origin gets no CORS headers (so a browser shows it nothing). None listed: no
@@ -19,8 +22,8 @@ export function createCorsPolicy(origins: readonly string[] = []): CorsPolicy {
   const anyOrigin = allowed.delete('*');
   const options = (request: Pick<Request, 'headers'>): CORSOptions => {
     const origin = request.headers.get('origin');
-    if (origin && allowed.has(origin)) return { origin, credentials: true };
-    if (anyOrigin) return { origin: '*', credentials: false };
+    if (origin && allowed.has(origin)) return { origin, credentials: true, exposedHeaders: EXPOSED_HEADERS };
+    if (anyOrigin) return { origin: '*', credentials: false, exposedHeaders: EXPOSED_HEADERS };
     return false;
   };
   return { options, headers: (request) => getCORSHeadersByRequestAndOptions(request as Request, options(request)) };

@@ -23,6 +23,8 @@ export interface SharedTurns {
   cancel(tenantId: string, sessionId: string, turnId: string): Promise<void>;
   /** Resolves when every mirrored event so far is in Redis (tests, shutdown). */
   flushed(): Promise<void>;
+  /** Rejects when Redis does not answer a PING within `timeoutMs` (readiness). */
+  ping(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -133,6 +135,18 @@ export async function createSharedTurns(options: SharedTurnsOptions): Promise<Sh
 
     async cancel(tenantId, sessionId, turnId) {
       await redis.publish(channel, JSON.stringify({ instance, tenantId, sessionId, turnId, cancel: true }));
+    },
+
+    async ping(timeoutMs = 1000) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`Redis did not answer PING in ${timeoutMs} ms`)), timeoutMs)));
+      const answer = redis.status === 'ready' ? redis.ping() : Promise.reject(new Error(`Redis connection is ${redis.status}`));
+      answer.catch(() => undefined);
+      try {
+        await Promise.race([answer, late]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
 
     async flushed() {

@@ -57,6 +57,8 @@ export interface VoiceService {
   session(owner: SessionOwner, sessionId: string): Promise<SessionRecord | null>;
   /** Resolves when every running turn has settled (tests, shutdown). */
   idle(): Promise<void>;
+  /** Rejects while the Redis that instances share turns through is unreachable; resolves at once without one (/ready). */
+  ping(): Promise<void>;
   /**
    * Stops taking turns and lets the running ones finish, for at most `graceMs`; then close() interrupts what is left.
    * Followers keep receiving the running turns' events meanwhile.
@@ -211,6 +213,7 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
 
     session: (owner, sessionId) => store.session(owner, sessionId),
     idle: () => turns.idle(),
+    ping: async () => shared?.ping(),
     drain: (graceMs) => turns.drain(graceMs),
 
     async close() {
