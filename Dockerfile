@@ -29,9 +29,10 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-# migrations/ and data/ sit beside dist/: the bundles find them as ../migrations and ../data.
+# migrations/, data/ and examples/ (GraphiQL's tabs) sit beside dist/: the bundles find them as ../migrations, ../data, ../examples.
 COPY migrations ./migrations
 COPY data ./data
+COPY examples ./examples
 COPY --from=build /app/dist ./dist
 # The only writable place: the embedded database (PGlite), used when no DATABASE_URL is given.
 RUN mkdir -p /app/.data && chown node:node /app/.data

@@ -10,7 +10,7 @@
 // `new URL('../../…', import.meta.url)`, relative to their own source file. Inside a bundle import.meta.url is the
 // bundle's URL, so `moduleUrls` below rewrites it, per module, to the URL that module would have had in a dist/ laid
 // out like src/ (dist/db/migrate.js): dist/ next to migrations/ and data/, as in the repository and the image.
-import { readFile, readdir, rm } from 'node:fs/promises';
+import { cp, readFile, readdir, rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -71,4 +71,7 @@ await Promise.all(
     });
   }),
 );
+// The browser voice page (plain files, no build step) beside the bundles, where src/server/voice-page.ts looks for it:
+// dist/web/voice, as src/web/voice is beside src/server. The Dockerfile copies dist/ whole, so the image has it too.
+await cp(join(srcDir, 'web', 'voice'), join(outdir, 'web', 'voice'), { recursive: true });
 console.log(`built ${entries.length} entry points into ${relative(process.cwd(), outdir) || '.'}: ${entries.map((e) => `${e.out}.js`).join(', ')}`);

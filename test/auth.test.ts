@@ -1,7 +1,8 @@
 // Identity and tenant isolation through the front door: bearer JWTs (HS256 and JWKS) on HTTP, SSE and graphql-ws,
 // roles, and every entry point probed across tenants and subjects (lists, search, node ids, nested fields, cache hits,
 // agent tools through a voice turn, voiceSession, voiceEvents by session and by turn): all denied.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClient } from 'graphql-ws';
@@ -165,11 +166,15 @@ describe('HS256 tokens', () => {
   });
 
   it('accepts the development token that `npm run token` mints, as the README shows', async () => {
-    const minted = execFileSync(process.execPath, ['--import', 'tsx', 'src/server/token-cli.ts', '--tenant', 'globex', '--sub', 'dev', '--roles', 'viewer'], {
-      cwd: repoRoot,
-      env: { ...process.env, AUTH_JWT_SECRET: SECRET },
-      encoding: 'utf8',
-    }).trim();
+    // Not execFileSync: blocking this process for the CLI's start-up would let the server close our idle keep-alive
+    // socket unseen, and the next request would be sent on a dead one.
+    const minted = (
+      await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/server/token-cli.ts', '--tenant', 'globex', '--sub', 'dev', '--roles', 'viewer'], {
+        cwd: repoRoot,
+        env: { ...process.env, AUTH_JWT_SECRET: SECRET },
+        encoding: 'utf8',
+      })
+    ).stdout.trim();
     const r = await post(url, '{ customers { totalCount } }', bearer(minted));
     expect(r.body.data.customers.totalCount).toBe(globex.customers.length);
     expect((await post(url, VOICE_TURN, bearer(minted), { input: { text: 'Hello?' } })).body.errors?.[0].extensions?.code).toBe('FORBIDDEN');

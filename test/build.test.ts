@@ -31,8 +31,8 @@ describe.skipIf(!!process.env.DATABASE_URL)('the production build (npm run build
     app = mkdtempSync(join(tmpdir(), 'udc-build-'));
     const { stdout } = await run('npm', ['run', '-s', 'build', '--', '--outdir', join(app, 'dist')], { cwd: repoRoot, maxBuffer: 16 << 20 });
     expect(stdout).toMatch(/built \d+ entry points/);
-    // The runtime stage of the Dockerfile: COPY package.json, migrations/, data/, dist/; node_modules from `npm ci`.
-    for (const path of ['package.json', 'migrations', 'data']) cpSync(join(repoRoot, path), join(app, path), { recursive: true });
+    // The runtime stage of the Dockerfile: COPY package.json, migrations/, data/, examples/, dist/; node_modules from `npm ci`.
+    for (const path of ['package.json', 'migrations', 'data', 'examples']) cpSync(join(repoRoot, path), join(app, path), { recursive: true });
     symlinkSync(join(repoRoot, 'node_modules'), join(app, 'node_modules'), 'dir');
   }, 180_000);
 
@@ -94,6 +94,11 @@ describe.skipIf(!!process.env.DATABASE_URL)('the production build (npm run build
       });
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({ data: { tickets: { totalCount: tickets } } });
+      // GraphiQL's page and its files, the examples it opens on, and the voice page, all from the built server.
+      const page = await (await fetch(url, { headers: { accept: 'text/html' } })).text();
+      expect(page).toContain('OpenHighPriorityTickets');
+      expect(output).not.toMatch(/no examples found/);
+      expect((await fetch(url.replace('/graphql', '/voice'))).status).toBe(200);
 
       child.kill('SIGTERM');
       expect(await exitOf(child)).toBe(0);

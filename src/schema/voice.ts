@@ -67,6 +67,7 @@ export const VoiceErrorCodeEnum = builder.enumType('VoiceErrorCode', {
   description: 'Why a turn ended without an answer.',
   values: {
     BAD_AUDIO: { value: 'BAD_AUDIO', description: 'Not base64, empty, not the declared format, undecodable, or no speech recognised.' },
+    NOT_UNDERSTOOD: { value: 'NOT_UNDERSTOOD', description: 'Speech was heard, but the recogniser is not sure what was asked ("Sorry, I didn’t catch that"); say it again.' },
     STT_UNAVAILABLE: { value: 'STT_UNAVAILABLE', description: 'Audio sent to a server without speech-to-text (the message says what to install).' },
     RATE_LIMITED: { value: 'RATE_LIMITED', description: 'The provider kept answering 429 after the retries.' },
     PROVIDER_TIMEOUT: { value: 'PROVIDER_TIMEOUT', description: 'The provider did not answer within GROQ_TIMEOUT_MS.' },

@@ -14,11 +14,13 @@ import { type AppServices, type GraphQLContext, type Identity, REQUEST_ID } from
 import { type DirectExecution, createDirectExecution, hasOnlyEnvelopHooks } from './direct';
 import { createCorsPolicy } from './cors';
 import { maskError, maskUnexpectedErrors } from './errors';
-import { EXAMPLE_QUERY } from './example-query';
+import { createGraphiQLPage } from './graphiql';
 import { DEFAULT_LIMITS, type LimitOptions, createLimitPlugins } from './limits';
 import { shareSubscriptionResults } from './shared-subscriptions';
 import { type Metrics, createMetrics } from './metrics';
 import { createGraphQLWebSocket } from './ws';
+import { createRestApi } from './rest';
+import { createVoicePage } from './voice-page';
 
 export interface AppOptions {
   services: AppServices;
@@ -108,20 +110,27 @@ export function buildApp({
     };
   };
 
+  // GraphiQL from this server's own files, opening on examples/ (graphiql.ts); the REST view under /rest (rest.ts).
+  const graphiqlPage = graphiql ? createGraphiQLPage({ title: 'Universal Data Connector', log, authEnabled: authenticator.enabled }) : null;
+  const rest = createRestApi({ log, openApi: limits.introspection ?? DEFAULT_LIMITS.introspection, docs: graphiql });
+  // The browser voice page at /voice (voice-page.ts).
+  const voicePage = createVoicePage({ log });
+
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     // Enforced while the body streams in; the paths that read the body themselves (cache, direct) do the same.
     maxRequestBodySize: maxBodyBytes,
     landingPage: false,
-    graphiql: graphiql && { title: 'Universal Data Connector', defaultQuery: EXAMPLE_QUERY },
+    graphiql: graphiqlPage?.options ?? false,
+    renderGraphiQL: graphiqlPage?.render,
     cors: cors.options,
     context: (initial) => {
       const req = (initial as { req?: IncomingMessage }).req;
       return contextFor(req && identities.get(req), req, initial.request?.headers.get('x-request-id'));
     },
     // Metrics right after the masking: its onExecuteDone runs next, on the final error codes.
-    plugins: [maskUnexpectedErrors(log), metrics.plugin, useRoles(), ...createLimitPlugins(limits), ...plugins, ...(responseCache ? [responseCache.plugin] : []), shareSubscriptionResults()],
+    plugins: [maskUnexpectedErrors(log), metrics.plugin, useRoles(), ...createLimitPlugins(limits), ...plugins, ...(responseCache ? [responseCache.plugin] : []), shareSubscriptionResults(), rest.plugin],
     // Our plugin already replaced unexpected errors; yoga's masking stays on as a second net.
     maskedErrors: { isDev: false, maskError },
     logging: {
@@ -188,8 +197,10 @@ export function buildApp({
    * CORS preflights and the GraphiQL page carry no token and execute nothing, so they pass without one.
    */
   async function authenticated(req: IncomingMessage, res: ServerResponse): Promise<Identity | null> {
-    const executesNothing =
-      req.method === 'OPTIONS' || (req.method === 'GET' && /text\/html/.test(req.headers.accept ?? '') && !/[?&]query=/.test(req.url ?? ''));
+    // yoga answers any GET of /graphql accepting HTML with the page while GraphiQL is on, even with ?query= (GraphiQL
+    // keeps the editor's text there, so a reload carries it); only on /graphql: /rest never answers with a page.
+    const page = req.method === 'GET' && /^\/graphql\/?$/.test(req.url?.split('?')[0] ?? '') && /text\/html/.test(req.headers.accept ?? '');
+    const executesNothing = req.method === 'OPTIONS' || (page && (!!graphiqlPage || !/[?&]query=/.test(req.url ?? '')));
     try {
       const identity = await authenticator.authenticate(req.headers.authorization);
       identities.set(req, identity);
@@ -228,6 +239,10 @@ export function buildApp({
           res.end(JSON.stringify({ errors: [{ message: 'The server is shutting down; retry (another instance will answer).', extensions: { code: 'SERVICE_UNAVAILABLE' } }] }));
           return undefined;
         }
+        // The voice page's static files: no tenant data; the page asks everything over graphql-ws, with its token.
+        if (voicePage(req, res)) return undefined;
+        // Static files and documentation that hold no tenant data: GraphiQL's files, the OpenAPI document, Swagger UI.
+        if (graphiqlPage?.serveAsset(req, res) || (await rest.servePublic(req, res, yoga))) return undefined;
         const identity = await authenticated(req, res);
         if (!identity && res.headersSent) return undefined;
         // The cache key's tenant and roles are the ones contextFor gives the resolvers.

@@ -1,4 +1,5 @@
-// The query GraphiQL opens with: shows filters, paging and the voice-ready fields at once.
+// The first of GraphiQL's example tabs (examples/01-open-high-priority-tickets.graphql holds the same text; a test keeps
+// them equal), and the one GraphiQL opens with when examples/ is missing: filters, paging and the voice-ready fields.
 export const EXAMPLE_QUERY = `# Open high-priority tickets, with what a voice would say about them.
 query OpenHighPriorityTickets {
   tickets(filter: { status: OPEN, priority: HIGH }, first: 5) {

@@ -1,6 +1,7 @@
 // The errors a voice turn can end with: a stable code for clients, a message a person can act on, and whether to retry.
 export type VoiceErrorCode =
   | 'BAD_AUDIO'
+  | 'NOT_UNDERSTOOD'
   | 'STT_UNAVAILABLE'
   | 'RATE_LIMITED'
   | 'PROVIDER_TIMEOUT'
