@@ -129,10 +129,10 @@ function parse(text: string, metricNames: string[]): Parsed {
   }
   if (!parsed.topic && / (customers?|clients?|accounts?|users?) /.test(t)) parsed.topic = 'customers';
 
-  const search = / (?:search|find|look up|lookup)(?: for)? (?:customers? |clients? )?(?:named |called |matching |with )?(.+?) $/.exec(t);
+  const search = / (?:search|find|look up|lookup)(?: for)? (?:the )?(?:customers? |clients? )?(?:named |called |matching |with )?(.+?) $/.exec(t);
   if (search && (parsed.topic === 'customers' || parsed.topic === null) && parsed.customerId === undefined) {
     const q = search[1].replace(/^(customers?|clients?) (named |called |matching )?/, '').trim();
-    if (q && !/^(all|the|every)( |$)/.test(q)) {
+    if (q && !/^(all|the|every)( |$)/.test(q) && !/^(customers?|clients?)$/.test(q)) {
       parsed.topic = 'customers';
       parsed.search = q;
     }
@@ -190,27 +190,69 @@ export function planToolCall(question: string, history: string[], metricNames: s
 export const HELP_ANSWER =
   'I can answer questions about support tickets, customers and analytics metrics. For example, ask how many open tickets we have.';
 
+/** The tenant's words the recogniser should know: metric names, and customer names for "find customers named …". */
+export interface DomainVocabulary {
+  metricNames: string[];
+  customerNames?: string[];
+}
+
+/** At most this many spoken customer-name forms go into the grammar (a bigger grammar is slower and confuses more). */
+export const MAX_GRAMMAR_NAMES = 500;
+
+/** First words of a company name too generic to search for alone. */
+const GENERIC_NAME_WORDS = new Set(['the', 'a', 'an', 'and', 'of', 'new', 'open', 'closed', 'high', 'low', 'medium', 'active', 'inactive']);
+
+/**
+ * How customer names can be said in a search, most general first: "Acme Analytics" → "acme", then "acme analytics".
+ * Names with a word the dictionary does not know (or with digits or symbols) are left out.
+ */
+export function spokenNameForms(names: string[], knownWord: (word: string) => boolean = () => true, limit = MAX_GRAMMAR_NAMES): string[] {
+  const wordLists = names
+    .map((n) => n.toLowerCase().replace(/[’']/g, '').replace(/[-_&.,]+/g, ' ').trim().split(/\s+/))
+    .filter((ws) => ws.length > 0 && ws.every((w) => /^[a-z]+$/.test(w) && knownWord(w)));
+  const forms = new Set<string>();
+  const longest = Math.max(0, ...wordLists.map((ws) => ws.length));
+  for (let n = 1; n <= longest && forms.size < limit; n++) {
+    for (const ws of wordLists) {
+      if (ws.length < n) continue;
+      // A first word alone only when it says something ("acme" of "Acme Analytics", not "the" of "The Home Depot").
+      const form = ws.slice(0, n).join(' ');
+      if (n === 1 && ws.length > 1 && GENERIC_NAME_WORDS.has(form)) continue;
+      forms.add(form);
+      if (forms.size >= limit) break;
+    }
+  }
+  return [...forms];
+}
+
 /**
  * A JSGF grammar of the questions planToolCall understands, for pocketsphinx. Every word must be in the recogniser's
- * dictionary (it refuses the whole grammar otherwise), so metric phrases with unknown words are left out.
+ * dictionary (it refuses the whole grammar otherwise), so metric and customer names with unknown words are left out.
  */
-export function domainGrammar(metricNames: string[], knownWord: (word: string) => boolean = () => true): string {
+export function domainGrammar(vocabulary: string[] | DomainVocabulary, knownWord: (word: string) => boolean = () => true): string {
+  const { metricNames, customerNames = [] } = Array.isArray(vocabulary) ? { metricNames: vocabulary } : vocabulary;
   const metrics = [...new Set(metricNames.flatMap(spokenMetricForms))].filter(
     (phrase) => phrase && phrase.split(' ').every((w) => /^[a-z]+$/.test(w) && knownWord(w)),
   );
   const metricRule = metrics.length ? metrics.join(' | ') : 'daily active users';
+  const names = spokenNameForms(customerNames, knownWord);
+  // Without names there is nothing to search for: the rule is left out (JSGF has no empty alternative).
+  const searchRule = names.length
+    ? `<search> = (find | look up | search for) [the] (customer [named | called] | customers (named | called)) <name>;\n<name> = ${names.join(' | ')};\n`
+    : '';
   return `#JSGF V1.0;
 grammar domain;
 public <utterance> = <question> | <followup>;
-<question> = <ticketcount> | <ticketlist> | <customercount> | <customerlist> | <byid> | <metricq> | <trendq> | <summaryq>;
-<ticketcount> = how many [<ticketadj>] [<priority> priority] tickets [<customerref>] [do we have | are there | are open | are closed];
+<question> = <ticketcount> | <ticketlist> | <customercount> | <customerlist> | <byid> | <metricq> | <trendq> | <summaryq>${names.length ? ' | <search>' : ''};
+${searchRule}<ticketcount> = how many [<ticketadj>] [<priority> priority] tickets [<customerref> [<countend>] | <countend>];
+<countend> = do we have | are there | are open | are closed;
 <ticketlist> = (show me | list | what are) [the] [<ticketadj>] [<priority> priority] tickets [<customerref>];
 <customercount> = how many [<customeradj>] customers [do we have | are there];
 <customerlist> = (show me | list | who are) [the] [<customeradj>] customers;
 <byid> = (tell me about | what about | show me | who is | what is) (customer | ticket) [number] <number>;
 <metricq> = (what is | what are | show me | how is | how are) [the] [average] <metric> [<period>];
 <trendq> = how (is | are) [the] <metric> (trending | doing) [<period>];
-<summaryq> = (give me | what is) [a | an | the] (summary | analytics summary) [of <metric>] [<period>] | summarize <metric> [<period>];
+<summaryq> = (give me | what is) [a | an | the] (summary | analytics summary) [of <metric> [<period>] | <period>] | summarize <metric> [<period>];
 <followup> = (what about | and | how about) [the] (<ticketadj> | <priority> priority | <customeradj>) [ones | tickets | customers];
 <customerref> = (for | of) customer [number] <number>;
 <period> = (over | for | in) the (last | past) (<daycount> days | day | week | two weeks | month | year);

@@ -103,6 +103,8 @@ const customerColumns = {
 
 export type CustomersConnector = Connector<Customer, CustomerFilter, CustomerOrder, CustomerSummary> & {
   byIds(tenantId: string, customerIds: readonly number[]): Promise<Customer[]>;
+  /** Distinct customer names, alphabetically, at most `limit` (the offline recogniser's vocabulary of names). */
+  names(tenantId: string, limit?: number): Promise<string[]>;
 };
 
 export function createCustomersConnector({ database }: { database: Database }): CustomersConnector {
@@ -163,11 +165,17 @@ export function createCustomersConnector({ database }: { database: Database }): 
       .where(and(eq(customers.tenantId, tenantId), inArray(customers.customerId, [...customerIds])));
   }
 
+  async function names(tenantId: string, limit = 500): Promise<string[]> {
+    const rows = await db.selectDistinct({ name: customers.name }).from(customers).where(eq(customers.tenantId, tenantId)).orderBy(customers.name).limit(limit);
+    return rows.map((r) => r.name);
+  }
+
   return {
     source: 'customers',
     list,
     summarize,
     byIds,
+    names,
     freshness: sourceFreshness(database, 'customers'),
   };
 }

@@ -69,9 +69,15 @@ export function createVoiceProviders(config: VoiceConfig, deps: { connectors: Co
     };
   }
 
-  // Vocabulary (metric names) of the tenant a turn runs for: the local recogniser and intent model need it.
+  // Vocabulary of the tenant a turn runs for (metric and customer names): the local recogniser and intent model need it.
   const metricNames = (tenantId: string | undefined) => (tenantId ? connectors.metrics.names(tenantId).catch(() => [] as string[]) : Promise.resolve([]));
-  const localStt = createLocalStt({ grammar: async (known, tenantId) => domainGrammar(await metricNames(tenantId), known) });
+  const customerNames = (tenantId: string | undefined) => (tenantId ? connectors.customers.names(tenantId).catch(() => [] as string[]) : Promise.resolve([]));
+  const localStt = createLocalStt({
+    grammar: async (known, tenantId) => {
+      const [metrics, names] = await Promise.all([metricNames(tenantId), customerNames(tenantId)]);
+      return domainGrammar({ metricNames: metrics, customerNames: names }, known);
+    },
+  });
   const localTts = createLocalTts();
   if (localStt.unavailableReason) log.warn('voice: audio turns are unavailable', { reason: localStt.unavailableReason });
   if (!localTts.available) log.warn('voice: espeak-ng is not installed; answers come as text events without audio (apt-get install espeak-ng)');
