@@ -27,7 +27,10 @@ async function main() {
     throw error;
   }
   const log = createLogger(config.LOG_LEVEL);
-  const database = await openConfiguredDatabase(config);
+  // One registry for the app, the database's statements and the voice service (turn outcomes and stage durations).
+  const metrics = createMetrics();
+  const database = await openConfiguredDatabase(config, undefined, metrics.database.observeStatement);
+  metrics.database.poolSize(database.kind === 'postgres' ? config.DATABASE_POOL_SIZE : 1);
   log.info('database ready', { kind: database.kind, ...(database.kind === 'pglite' ? { dataDir: config.DATA_DIR } : {}) });
 
   // Only the embedded database seeds itself, and only when it never held data; a real server never imports on its own.
@@ -55,8 +58,6 @@ async function main() {
   }
 
   const connectors = createConnectors(database);
-  // One registry for the app and the voice service (turn outcomes and stage durations).
-  const metrics = createMetrics();
   const turnLimits = await createTurnLimiter({ ...turnLimitsFromConfig(config), log });
   // Providers from VOICE_PROVIDER: Groq, or the offline ones (pocketsphinx, espeak-ng, the rule-based intent model).
   const providers = createVoiceProviders(config, { connectors, log });

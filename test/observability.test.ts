@@ -9,7 +9,7 @@ import { createLogger } from '../src/logger';
 import { createAuthenticator } from '../src/server/auth';
 import { type ResponseCache, createResponseCache } from '../src/server/cache';
 import { createMetrics } from '../src/server/metrics';
-import { databaseKind } from './helpers/database';
+import { createTestDatabase, databaseKind } from './helpers/database';
 import { type TestServer, startTestServer } from './helpers/server';
 import { type VoiceServer, runTurn, startVoiceServer, subscribeEvents } from './helpers/voice';
 
@@ -171,6 +171,31 @@ describe(`observability (${databaseKind})`, () => {
       await separate.stop();
     }
     expect(separate.app.metricsServer!.listening).toBe(false);
+  });
+});
+
+describe(`SQL metrics (${databaseKind})`, () => {
+  it('times the data path’s statements (page, count, cache check) by outcome, and shows the pool’s size and use', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const database = await createTestDatabase({ observeStatement: metrics.database.observeStatement });
+    metrics.database.poolSize(7);
+    const server = await startTestServer({ database, data: { customers: 5, tickets: 9, days: 3, seed: 2 }, metrics });
+    try {
+      const count = (text: string, outcome: string) => sample(text, 'db_statement_duration_seconds_count', { outcome }) ?? 0;
+      const before = await scrape(`${server.baseUrl}/metrics`);
+      const answer = await post(server.url, '{ customers(first: 2) { totalCount nodes { name } } tickets(first: 2) { totalCount } }', {});
+      expect(answer.body.data?.customers.nodes).toHaveLength(2);
+      const after = await scrape(`${server.baseUrl}/metrics`);
+      // Two pages and at least two counts (and the freshness of each source).
+      expect(count(after, 'ok') - count(before, 'ok')).toBeGreaterThanOrEqual(4);
+      await expect(database.timed(() => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
+      expect(count(await scrape(`${server.baseUrl}/metrics`), 'error')).toBe(1);
+      expect(sample(after, 'db_statements_in_flight')).toBe(0);
+      expect(sample(after, 'db_pool_connections_max')).toBe(7);
+    } finally {
+      await server.stop();
+      await database.close();
+    }
   });
 });
 

@@ -110,7 +110,7 @@ export type CustomersConnector = Connector<Customer, CustomerFilter, CustomerOrd
 export function createCustomersConnector({ database }: { database: Database }): CustomersConnector {
   const { db } = database;
 
-  const listPage = pageStatements<Customer>('customers_list', (where, orderBy) =>
+  const listPage = pageStatements<Customer>(database, 'customers_list', (where, orderBy) =>
     db.select(customerColumns).from(customers).where(where).orderBy(orderBy),
   );
   const summaryShapes = shapeCache<ReturnType<typeof database.statement<CountRow>>>();

@@ -96,7 +96,7 @@ export type MetricsConnector = Connector<MetricPoint, MetricFilter, MetricOrder,
 export function createMetricsConnector({ database, now = () => new Date() }: { database: Database; now?: () => Date }): MetricsConnector {
   const { db } = database;
 
-  const listPage = pageStatements<MetricPoint>('metrics_list', (where, orderBy) =>
+  const listPage = pageStatements<MetricPoint>(database, 'metrics_list', (where, orderBy) =>
     db.select({ metric: metricPoints.metric, date: metricPoints.date, value: metricPoints.value }).from(metricPoints).where(where).orderBy(orderBy),
   );
   const summaryShapes = shapeCache<ReturnType<typeof database.statement<Record<string, unknown>>>>();

@@ -3,6 +3,7 @@
 // placeholders and then run with each request's values: for small queries drizzle's SQL building costs more CPU than
 // the driver and the database together.
 import { type SQL, and, sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
 
 type Placeholder = ReturnType<typeof sql.placeholder>;
 
@@ -64,13 +65,15 @@ export interface PageStatement {
  * A source's page query, `select(where, orderBy)` LIMIT $limit OFFSET $offset, prepared once per shape (filters set,
  * order, cursor or not) and run with the request's filter and paging values.
  */
-export function pageStatements<T>(name: string, select: (where: SQL | undefined, orderBy: SQL) => PagedSelect<T>) {
+export function pageStatements<T>(database: Pick<Database, 'timed'>, name: string, select: (where: SQL | undefined, orderBy: SQL) => PagedSelect<T>) {
   const shapes = shapeCache<Runnable<T>>();
-  return (where: WhereParts, page: PageStatement): Promise<T[]> =>
-    shapes(`${page.shape}|${where.shape}`, () =>
+  return (where: WhereParts, page: PageStatement): Promise<T[]> => {
+    const statement = shapes(`${page.shape}|${where.shape}`, () =>
       select(and(...where.conditions(), page.after()), page.orderBy())
         .limit(sql.placeholder('limit'))
         .offset(sql.placeholder('offset'))
         .prepare(name),
-    ).execute({ ...where.values, ...page.values });
+    );
+    return database.timed(() => statement.execute({ ...where.values, ...page.values }));
+  };
 }

@@ -144,7 +144,7 @@ export type TicketsConnector = Connector<Ticket, TicketFilter, TicketOrder, Tick
 export function createTicketsConnector({ database }: { database: Database }): TicketsConnector {
   const { db } = database;
 
-  const listPage = pageStatements<Ticket>('tickets_list', (where, orderBy) =>
+  const listPage = pageStatements<Ticket>(database, 'tickets_list', (where, orderBy) =>
     db.select(ticketColumns).from(tickets).where(where).orderBy(orderBy),
   );
   const summaryShapes = shapeCache<ReturnType<typeof database.statement<CountRow>>>();

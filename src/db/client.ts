@@ -25,8 +25,13 @@ export interface Database {
    * call runs it with that call's values. For hot queries, building SQL costs more CPU than the driver does.
    */
   statement<T = Record<string, unknown>>(build: () => SQL): (values?: Record<string, unknown>) => Promise<T[]>;
+  /** Runs one statement of the data path, reported to `observeStatement` (SQL time and statements in flight). */
+  timed<T>(run: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/** Called as a statement starts; the function it returns, as it ends. */
+export type StatementObserver = () => (failed: boolean) => void;
 
 export interface DatabaseOptions {
   /** postgres:// URL; without it the embedded database is used. */
@@ -49,6 +54,8 @@ export interface DatabaseOptions {
   preparedStatements?: boolean;
   /** A layer around the postgres.js client drizzle talks to (bench/rls.ts runs each query in a tenant transaction). */
   wrapClient?: (sql: postgres.Sql) => postgres.Sql;
+  /** Times the statements of the data path (rows, statement, timed): the server's metrics. */
+  observeStatement?: StatementObserver;
 }
 
 export const pgliteExtensions = { pg_trgm };
@@ -68,20 +75,38 @@ function choosingPrepare(sql: postgres.Sql, prepare: boolean): postgres.Sql {
   return new Proxy(sql, { get: (target, property, receiver) => (property === 'unsafe' ? unsafe : Reflect.get(target, property, receiver)) });
 }
 
+/** Database.timed: the statement's start and end reported to the observer, if any. */
+function timerOf(observe: StatementObserver | undefined): Database['timed'] {
+  if (!observe) return (run) => run();
+  return async (run) => {
+    const end = observe();
+    try {
+      const result = await run();
+      end(false);
+      return result;
+    } catch (error) {
+      end(true);
+      throw error;
+    }
+  };
+}
+
 /** Database.statement over a drizzle session; `rowsOf` turns the driver's answer into rows. */
-function statementsOf(db: Db, rowsOf: (result: unknown) => unknown[]): Database['statement'] {
+function statementsOf(db: Db, rowsOf: (result: unknown) => unknown[], timed: Database['timed']): Database['statement'] {
   const dialect = new PgDialect();
   return <T>(build: () => SQL) => {
     let prepared: { execute(values?: Record<string, unknown>): Promise<unknown> } | undefined;
     return async (values = {}) => {
       prepared ??= db._.session.prepareQuery(dialect.sqlToQuery(build()), undefined, undefined, false);
-      return rowsOf(await prepared.execute(values)) as T[];
+      const statement = prepared;
+      return rowsOf(await timed(() => statement.execute(values))) as T[];
     };
   };
 }
 
 export async function createDatabase(options: DatabaseOptions = {}): Promise<Database> {
   const logger = options.onQuery ? { logQuery: options.onQuery } : undefined;
+  const timed = timerOf(options.observeStatement);
   if (options.url) {
     const sql = postgres(options.url, {
       max: options.maxConnections ?? 10,
@@ -96,8 +121,9 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
       db,
       kind: 'postgres',
       sql,
-      rows: async <T>(query: SQL) => (await db.execute(query)) as unknown as T[],
-      statement: statementsOf(db, (result) => result as unknown[]),
+      rows: async <T>(query: SQL) => (await timed(() => db.execute(query))) as unknown as T[],
+      statement: statementsOf(db, (result) => result as unknown[], timed),
+      timed,
       close: () => sql.end({ timeout: 5 }),
     };
   }
@@ -116,8 +142,9 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
     db,
     kind: 'pglite',
     pglite,
-    rows: async <T>(query: SQL) => ((await db.execute(query)) as unknown as { rows: T[] }).rows,
-    statement: statementsOf(db, (result) => (result as { rows: unknown[] }).rows),
+    rows: async <T>(query: SQL) => ((await timed(() => db.execute(query))) as unknown as { rows: T[] }).rows,
+    statement: statementsOf(db, (result) => (result as { rows: unknown[] }).rows, timed),
+    timed,
     close: async () => {
       try {
         if (!pglite.closed) await pglite.close();

@@ -2,13 +2,14 @@
 import { mkdirSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import type { Config } from '../config';
-import { type Database, createDatabase } from './client';
+import { type Database, type StatementObserver, createDatabase } from './client';
 import { migrateDatabase } from './migrate';
 
 export async function openConfiguredDatabase(
   config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR'> &
     Partial<Pick<Config, 'DATABASE_PREPARED_STATEMENTS' | 'DATABASE_POOL_SIZE' | 'DATABASE_CONNECT_TIMEOUT_S'>>,
   onQuery?: (q: string, p: unknown[]) => void,
+  observeStatement?: StatementObserver,
 ): Promise<Database> {
   if (!config.DATABASE_URL && !config.DATA_DIR.startsWith('memory://')) mkdirSync(config.DATA_DIR, { recursive: true });
   const database = await createDatabase({
@@ -18,6 +19,7 @@ export async function openConfiguredDatabase(
     preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
     maxConnections: config.DATABASE_POOL_SIZE,
     connectTimeoutSeconds: config.DATABASE_CONNECT_TIMEOUT_S,
+    observeStatement,
   });
   try {
     await migrateDatabase(database);

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { type DocumentNode, type ExecutionResult, getOperationAST } from 'graphql';
 import { type Plugin, handleStreamOrSingleExecutionResult } from 'graphql-yoga';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { StatementObserver } from '../db/client';
 import type { GraphQLContext } from '../schema/context';
 
 /** The turn outcome fields the voice metrics read (voice/pipeline.ts TurnOutcome). */
@@ -37,6 +38,8 @@ export interface Metrics {
   plugin: Plugin<GraphQLContext>;
   ws: WebSocketMetrics;
   voice: VoiceMetrics;
+  /** SQL time and pool use: pass `observeStatement` to the database (createDatabase), and say how big its pool is. */
+  database: { observeStatement: StatementObserver; poolSize(connections: number): void };
   /** Counts one HTTP answer when it has been sent. */
   observeHttp(req: IncomingMessage, res: ServerResponse): void;
   /** Answers a scrape (text exposition format). */
@@ -83,6 +86,19 @@ export function createMetrics({ defaultMetrics = true, maxOperationNames = 200 }
   });
   const sockets = new Gauge({ name: 'graphql_ws_sockets', help: 'Open graphql-ws sockets.', registers: [registry] });
   const subscriptions = new Gauge({ name: 'graphql_ws_subscriptions', help: 'Active subscriptions over graphql-ws.', registers: [registry] });
+  const statementSeconds = new Histogram({
+    name: 'db_statement_duration_seconds',
+    help: 'Duration of the SQL statements of the data path (connectors, response cache checks), by outcome (ok, error).',
+    labelNames: ['outcome'] as const,
+    buckets: EXECUTION_BUCKETS,
+    registers: [registry],
+  });
+  const statementsInFlight = new Gauge({
+    name: 'db_statements_in_flight',
+    help: 'SQL statements of the data path running or waiting for a connection; compare with db_pool_connections_max.',
+    registers: [registry],
+  });
+  const poolMax = new Gauge({ name: 'db_pool_connections_max', help: 'Connections the query pool may open (DATABASE_POOL_SIZE; 1 for the embedded database).', registers: [registry] });
   const voiceTurns = new Counter({ name: 'voice_turns_total', help: 'Voice turns by how they ended (status) and error code ("none" when none).', labelNames: ['status', 'code'] as const, registers: [registry] });
   const voiceStages = new Histogram({
     name: 'voice_stage_duration_seconds',
@@ -169,6 +185,17 @@ export function createMetrics({ defaultMetrics = true, maxOperationNames = 200 }
         if (t.firstAudioMs != null) voiceStages.observe({ stage: 'first_audio' }, t.firstAudioMs / 1000);
         voiceStages.observe({ stage: 'total' }, t.totalMs / 1000);
       },
+    },
+    database: {
+      observeStatement() {
+        statementsInFlight.inc();
+        const stop = statementSeconds.startTimer();
+        return (failed) => {
+          statementsInFlight.dec();
+          stop({ outcome: failed ? 'error' : 'ok' });
+        };
+      },
+      poolSize: (connections) => poolMax.set(connections),
     },
     observeHttp(req, res) {
       const path = req.url?.split('?')[0] ?? '';

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
-import { type Database, createDatabase, openPglite } from '../../src/db/client';
+import { type Database, type StatementObserver, createDatabase, openPglite } from '../../src/db/client';
 import { migrateDatabase } from '../../src/db/migrate';
 
 export const usingPostgres = !!process.env.DATABASE_URL;
@@ -24,14 +24,16 @@ export interface TestDatabase extends Database {
   name?: string;
 }
 
-export async function createTestDatabase(options: { onQuery?: (query: string, params: unknown[]) => void } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: { onQuery?: (query: string, params: unknown[]) => void; observeStatement?: StatementObserver } = {},
+): Promise<TestDatabase> {
   if (!usingPostgres) {
     template ??= migratedTemplate();
     const pglite = (await (await template).clone()) as PGlite;
-    return createDatabase({ pglite, onQuery: options.onQuery });
+    return createDatabase({ pglite, onQuery: options.onQuery, observeStatement: options.observeStatement });
   }
   const empty = await emptyPostgresDatabase();
-  const database = await createDatabase({ url: empty.url, onQuery: options.onQuery, maxConnections: 10 });
+  const database = await createDatabase({ url: empty.url, onQuery: options.onQuery, observeStatement: options.observeStatement, maxConnections: 10 });
   await migrateDatabase(database);
   return {
     ...database,
