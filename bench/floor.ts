@@ -59,13 +59,24 @@ export interface FloorResult extends LatencyStats {
   opsPerSecond: number;
   statementsPerOp: number;
   operations: number;
+  /** How long the timed loop lasted. */
+  seconds?: number;
+  /** Every operation's duration (ms), when asked for (keepSamples): to combine interleaved slices; never stored. */
+  samples?: number[];
+}
+
+/** One figure from slices of the same floor taken at different times. */
+export function combineFloors(parts: FloorResult[]): FloorResult {
+  const operations = parts.reduce((a, p) => a + p.operations, 0);
+  const seconds = parts.reduce((a, p) => a + (p.seconds ?? 0), 0);
+  return { opsPerSecond: operations / seconds, statementsPerOp: parts[0].statementsPerOp, operations, seconds, ...summarize(parts.flatMap((p) => p.samples ?? [])) };
 }
 
 /** Closed loop: `concurrency` workers, each running the operation's statements (concurrently, as the API may) again and again. */
 export async function runFloor(
   bench: BenchDatabase,
   statements: Statement[],
-  options: { concurrency: number; seconds: number; warmupSeconds: number },
+  options: { concurrency: number; seconds: number; warmupSeconds: number; keepSamples?: boolean },
 ): Promise<FloorResult> {
   let exec: (s: Statement) => Promise<unknown>;
   let close: () => Promise<void>;
@@ -101,7 +112,14 @@ export async function runFloor(
     const t0 = performance.now();
     const count = await loop(options.seconds, latencies);
     const elapsed = (performance.now() - t0) / 1000;
-    return { opsPerSecond: count / elapsed, statementsPerOp: statements.length, operations: count, ...summarize(latencies) };
+    return {
+      opsPerSecond: count / elapsed,
+      statementsPerOp: statements.length,
+      operations: count,
+      seconds: elapsed,
+      ...summarize(latencies),
+      ...(options.keepSamples ? { samples: latencies } : {}),
+    };
   } finally {
     await close();
   }

@@ -8,6 +8,10 @@ export interface LoadResult extends LatencyStats {
   requests: number;
   non2xx: number;
   errors: number;
+  /** How long the timed run lasted (autocannon's own figure). */
+  seconds?: number;
+  /** Every response's duration (ms), when asked for (keepSamples): to combine interleaved slices; never stored. */
+  samples?: number[];
 }
 
 function once(url: string, body: string, connections: number, seconds: number, samples: number[] | null, headers: Record<string, string>): Promise<autocannon.Result> {
@@ -30,7 +34,7 @@ function once(url: string, body: string, connections: number, seconds: number, s
 export async function runLoad(
   url: string,
   body: string,
-  options: { connections: number; seconds: number; warmupSeconds: number; headers?: Record<string, string> },
+  options: { connections: number; seconds: number; warmupSeconds: number; headers?: Record<string, string>; keepSamples?: boolean },
 ): Promise<LoadResult> {
   const headers = options.headers ?? {};
   if (options.warmupSeconds > 0) await once(url, body, options.connections, options.warmupSeconds, null, headers);
@@ -41,6 +45,22 @@ export async function runLoad(
     requests: result.requests.total,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
+    seconds: result.duration,
     ...summarize(samples),
+    ...(options.keepSamples ? { samples } : {}),
+  };
+}
+
+/** One figure from slices of the same load taken at different times (interleaved with other servers' slices). */
+export function combineLoads(parts: LoadResult[]): LoadResult {
+  const requests = parts.reduce((a, p) => a + p.requests, 0);
+  const seconds = parts.reduce((a, p) => a + (p.seconds ?? 0), 0);
+  return {
+    requestsPerSecond: requests / seconds,
+    requests,
+    non2xx: parts.reduce((a, p) => a + p.non2xx, 0),
+    errors: parts.reduce((a, p) => a + p.errors, 0),
+    seconds,
+    ...summarize(parts.flatMap((p) => p.samples ?? [])),
   };
 }

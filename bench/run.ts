@@ -1,14 +1,14 @@
-// `npm run bench [-- --quick] [-- --sizes 50,100000] [-- --keep]`: query throughput and latency against the
-// raw-SQL floor, cost versus data size, the voice pipeline and concurrent subscribers. Writes
-// bench/results/<date>.json and bench/results/latest.md. See bench/README.md for each method.
+// `npm run bench [-- --quick] [-- --sizes 50,100000] [-- --keep]`: query throughput and latency against PostGraphile
+// (the anchor) and the simplest-SQL floor, cost versus data size, the voice pipeline and concurrent subscribers.
+// Writes bench/results/<date>.json and bench/results/latest.md. See bench/README.md for each method.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { BENCH_AUTHORIZATION, BENCH_AUTH_SECRET } from './auth';
-import { ANCHOR, type BenchDatabase, prepareDatabase, size } from './dataset';
-import { type FloorResult, captureStatements, openBenchDatabase, runFloor } from './floor';
-import { type LoadResult, runLoad } from './load';
-import { type Operation, dig, operations, requestBody } from './operations';
+import { ANCHOR, type BenchDatabase, copyDatabase, prepareDatabase, size } from './dataset';
+import { type FloorResult, captureStatements, combineFloors, openBenchDatabase, runFloor } from './floor';
+import { type LoadResult, combineLoads, runLoad } from './load';
+import { type Operation, dig, operations, postgraphileBody, requestBody } from './operations';
 import { renderMarkdown } from './report';
 import { type ServerProcess, spawnBenchServer } from './server-process';
 import { type SubscriberResult, runSubscriberBench } from './subscribers';
@@ -28,6 +28,17 @@ const { values } = parseArgs({
     skip: { type: 'string', default: '' },
     // Query benchmarks run with authentication on (a bearer token verified per request); this turns it off.
     'no-auth': { type: 'boolean', default: false },
+    // How PostGraphile checks the token: `gate` (verified in front of it; no transaction per request, its fastest) or
+    // `jwt` (its own jwtSecret: claims as settings, so BEGIN + set_config + COMMIT around every request).
+    'postgraphile-auth': { type: 'string', default: 'gate' },
+    // Interleaved slices per figure (ours, PostGraphile and both floors take turns; see benchSize).
+    rounds: { type: 'string' },
+    // Only these operations (comma-separated ids), for quick comparisons while developing.
+    operations: { type: 'string' },
+    // Name of the PostgreSQL benchmark databases: <prefix>_<size> (and <prefix>_<size>_postgraphile).
+    'db-prefix': { type: 'string', default: 'udc_bench' },
+    // Skip the VACUUM ANALYZE after the import: measures what data:import alone leaves (it analyses what it wrote).
+    'no-vacuum': { type: 'boolean', default: false },
   },
 });
 const withAuth = !values['no-auth'];
@@ -38,9 +49,13 @@ const ticketSizes = values.sizes ? values.sizes.split(',').map(Number) : quick ?
 const seconds = Number(values.seconds ?? (quick ? 2 : 10));
 const warmupSeconds = quick ? 1 : 3;
 const singleSeconds = quick ? 1 : 3;
+const rounds = Math.max(1, Number(values.rounds ?? 2));
 const CONNECTIONS = 32;
 const subscriberCounts = values.subscribers ? values.subscribers.split(',').map(Number) : quick ? [1000] : [1000, 5000, 10_000];
 const adminUrl = process.env.DATABASE_URL || undefined;
+const postgraphileAuth = withAuth ? (values['postgraphile-auth'] as 'gate' | 'jwt') : 'none';
+if (!['gate', 'jwt'].includes(values['postgraphile-auth'])) throw new Error('--postgraphile-auth: gate or jwt');
+const onlyOperations = values.operations ? new Set(values.operations.split(',')) : null;
 
 const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}m` : n >= 1000 ? `${n / 1000}k` : String(n));
@@ -57,7 +72,12 @@ export interface OperationResult {
   /** One connection, one request at a time (uncached): the cost of a request without queueing behind others. */
   single?: LoadResult;
   cached: (LoadResult & { hitRate: number; serverCpuMicrosPerRequest: number }) | null;
+  /** Replay of the statements our API sent (moves with our design: a secondary reference). */
   floor: FloorResult;
+  /** The simplest SQL answering the question (operations.ts `simplest`): the floor that counts. */
+  simplestFloor?: FloorResult;
+  /** PostGraphile v4 + connection-filter on a copy of the same database, the same question without voice fields. */
+  postgraphile?: (LoadResult & { serverCpuMicrosPerRequest: number; totalCount: number | null; exact: boolean }) | null;
 }
 
 export interface SizeResult {
@@ -65,6 +85,8 @@ export interface SizeResult {
   customers: number;
   metricDays: number;
   importSeconds: number | null;
+  /** Why PostGraphile was not measured at this size (PGlite, --skip postgraphile). */
+  postgraphileSkipped?: string;
   operations: OperationResult[];
 }
 
@@ -75,6 +97,12 @@ export interface BenchResults {
   command: string;
   /** Whether the query benchmarks' server verified a bearer token on every request. */
   auth: boolean;
+  /** The anchor's versions and how it checked the token. */
+  postgraphile?: { version: string; connectionFilter: string; auth: 'gate' | 'jwt' | 'none' };
+  /** Whether the benchmark databases were vacuumed and analysed after the import (false: --no-vacuum). */
+  vacuumed?: boolean;
+  /** Interleaved slices per uncached figure (ours, PostGraphile, floors). */
+  rounds?: number;
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
   database: { kind: 'postgres' | 'pglite'; version: string };
   connections: number;
@@ -82,6 +110,18 @@ export interface BenchResults {
   sizes: SizeResult[];
   voice: VoiceResult | { skipped: string };
   subscribers: SubscriberResult[] | { skipped: string };
+}
+
+function startPostgraphile(url: string): Promise<ServerProcess> {
+  return spawnBenchServer(['--url', url, '--auth', postgraphileAuth, ...(withAuth ? ['--auth-secret', BENCH_AUTH_SECRET] : [])], 'bench/postgraphile-server.ts');
+}
+
+const packageVersion = (name: string) => (JSON.parse(readFileSync(`node_modules/${name}/package.json`, 'utf8')) as { version: string }).version;
+
+/** Asks a server one question (with the bench's token) and returns its JSON answer. */
+async function ask(url: string, body: string): Promise<{ data?: unknown; errors?: unknown[] }> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...authHeaders }, body });
+  return (await response.json()) as { data?: unknown; errors?: unknown[] };
 }
 
 function startServer(bench: BenchDatabase, cache: boolean): Promise<ServerProcess> {
@@ -111,10 +151,13 @@ let spareDatabase: BenchDatabase | undefined;
 async function benchSize(tickets: number, keepForLater: boolean): Promise<SizeResult> {
   const s = size(tickets, label(tickets));
   log(`size ${s.label}: ${s.tickets} tickets, ${s.customers} customers, ${s.days} days of metrics: generating and importing`);
-  const bench = await prepareDatabase(s, adminUrl, log, { reuse: values.reuse });
+  const bench = await prepareDatabase(s, adminUrl, log, { reuse: values.reuse, prefix: values['db-prefix'], vacuum: !values['no-vacuum'] });
   if (bench.importSeconds !== null) log(`size ${s.label}: loaded in ${bench.importSeconds.toFixed(1)} s`);
+  const postgraphileSkipped = skip.has('postgraphile') ? '--skip postgraphile' : !bench.url ? 'PostGraphile needs PostgreSQL (set DATABASE_URL)' : undefined;
+  // Copied before anything connects to the source (CREATE DATABASE … TEMPLATE needs it idle).
+  const postgraphileDb = postgraphileSkipped ? undefined : await copyDatabase(bench, adminUrl!, 'postgraphile');
   try {
-    const ops = operations(ANCHOR);
+    const ops = operations(ANCHOR).filter((op) => !onlyOperations || onlyOperations.has(op.id));
     const captures = await captureStatements(bench, ops);
     const database = await openBenchDatabase(bench);
     const truths = new Map<string, number>();
@@ -123,42 +166,109 @@ async function benchSize(tickets: number, keepForLater: boolean): Promise<SizeRe
     } finally {
       await database.close();
     }
-    const floors = new Map<string, FloorResult>();
     for (const op of ops) {
       const capture = captures.get(op.id)!;
       if (capture.response.errors?.length) throw new Error(`${op.id} answered with errors: ${JSON.stringify(capture.response.errors)}`);
-      floors.set(op.id, await runFloor(bench, capture.statements, { concurrency: CONNECTIONS, seconds, warmupSeconds }));
-      log(`size ${s.label} ${op.id}: floor ${floors.get(op.id)!.opsPerSecond.toFixed(0)} ops/s (${capture.statements.length} statements)`);
     }
+    const floors = new Map<string, FloorResult>();
+    const simplestFloors = new Map<string, FloorResult>();
     const api = new Map<string, OperationResult['api']>();
     const cached = new Map<string, NonNullable<OperationResult['cached']>>();
+    const anchor = new Map<string, NonNullable<OperationResult['postgraphile']>>();
     const single = new Map<string, LoadResult>();
-    for (const withCache of [false, true]) {
-      if (withCache && skip.has('cache')) continue;
-      const server = await startServer(bench, withCache);
-      try {
-        // A fresh server compiles its hot paths in its first seconds under load: warm it on every operation before
-        // timing any, so that the first operation timed is not charged with that (it used to read 2x slower).
-        for (const op of ops) await runLoad(server.url, requestBody(op), { connections: CONNECTIONS, seconds: warmupSeconds, warmupSeconds: 0, headers: authHeaders });
+    const load = (url: string, body: string, secs: number, keepSamples = false) =>
+      runLoad(url, body, { connections: CONNECTIONS, seconds: secs, warmupSeconds: 0, headers: authHeaders, keepSamples });
+    /** A timed load with the server's CPU time per request read from the server itself. */
+    const timed = async (server: ServerProcess, body: string, secs: number) => {
+      const before = await server.stats();
+      const result = await load(server.url, body, secs, true);
+      const after = await server.stats();
+      return { result, before, after, cpuMicros: after.cpuMicros - before.cpuMicros };
+    };
+    const withCpu = (parts: { result: LoadResult; cpuMicros: number }[]) => {
+      const combined = combineLoads(parts.map((p) => p.result));
+      return { ...combined, serverCpuMicrosPerRequest: parts.reduce((a, p) => a + p.cpuMicros, 0) / Math.max(1, combined.requests) };
+    };
+
+    // Ours (uncached), PostGraphile and both floors, interleaved: each figure is the sum of `rounds` slices taken in
+    // turn (the order reversed every round), so that a change in the machine's load (it is shared) falls on all of them
+    // alike rather than on whichever ran in a bad minute. Both servers stay up; the idle one costs next to nothing.
+    // An embedded database belongs to one process at a time: there the floors run first, before the server opens it.
+    const interleaveFloors = bench.kind === 'postgres';
+    const floorOptions = { concurrency: CONNECTIONS, seconds: seconds / rounds, warmupSeconds: Math.min(1, warmupSeconds), keepSamples: true };
+    const floorParts = new Map(ops.map((op) => [op.id, { simplest: [] as FloorResult[], replay: [] as FloorResult[] }]));
+    const floorSteps = (op: Operation) => [
+      async () => void floorParts.get(op.id)!.simplest.push(await runFloor(bench, op.simplest, floorOptions)),
+      async () => void floorParts.get(op.id)!.replay.push(await runFloor(bench, captures.get(op.id)!.statements, floorOptions)),
+    ];
+    if (!interleaveFloors) for (const op of ops) for (let round = 0; round < rounds; round++) for (const step of floorSteps(op)) await step();
+    const ours = await startServer(bench, false);
+    let theirs: ServerProcess | undefined;
+    try {
+      theirs = postgraphileDb ? await startPostgraphile(postgraphileDb.url) : undefined;
+      const postgraphileTotals = new Map<string, number | null>();
+      if (theirs) {
+        // Correctness first, as for ours: an answer with errors aborts; its totalCount is compared with the SQL truth.
         for (const op of ops) {
-          // The quick run keeps under 3 minutes by letting the server-wide pass above be each operation's warm-up.
-          if (!quick) {
-            const warm = await runLoad(server.url, requestBody(op), { connections: CONNECTIONS, seconds: warmupSeconds, warmupSeconds: 0, headers: authHeaders });
+          const answer = await ask(theirs.url, postgraphileBody(op));
+          if (answer.errors?.length || !answer.data) throw new Error(`PostGraphile ${op.id} answered with errors: ${JSON.stringify(answer.errors)}`);
+          postgraphileTotals.set(op.id, dig(answer.data, op.postgraphile.totalPath) as number);
+        }
+      }
+      // A fresh server compiles its hot paths in its first seconds under load: warm it on every operation before
+      // timing any, so that the first operation timed is not charged with that (it used to read 2x slower).
+      for (const op of ops) {
+        await load(ours.url, requestBody(op), warmupSeconds);
+        if (theirs) await load(theirs.url, postgraphileBody(op), warmupSeconds);
+      }
+      const slice = seconds / rounds;
+      for (const op of ops) {
+        // The quick run keeps under 3 minutes by letting the server-wide pass above be each operation's warm-up.
+        if (!quick) {
+          for (const [server, body] of [[ours, requestBody(op)], ...(theirs ? [[theirs, postgraphileBody(op)] as const] : [])] as const) {
+            const warm = await load(server.url, body, warmupSeconds);
             if (warm.non2xx || warm.errors) log(`size ${s.label} ${op.id}: ${warm.non2xx} non-2xx answers and ${warm.errors} errors in warm-up`);
           }
-          const before = await server.stats();
-          const load = await runLoad(server.url, requestBody(op), { connections: CONNECTIONS, seconds, warmupSeconds: 0, headers: authHeaders });
-          const after = await server.stats();
-          const result = { ...load, serverCpuMicrosPerRequest: (after.cpuMicros - before.cpuMicros) / Math.max(1, load.requests) };
-          if (withCache && before.cache && after.cache) {
-            const hits = after.cache.hits - before.cache.hits;
-            const total = hits + after.cache.misses - before.cache.misses;
-            cached.set(op.id, { ...result, hitRate: total ? hits / total : 0 });
-          } else {
-            api.set(op.id, result);
-            single.set(op.id, await runLoad(server.url, requestBody(op), { connections: 1, seconds: singleSeconds, warmupSeconds: 0, headers: authHeaders }));
-          }
-          log(`size ${s.label} ${op.id}: ${withCache ? 'cached' : 'api'} ${result.requestsPerSecond.toFixed(0)} req/s p50 ${result.p50.toFixed(2)} ms`);
+        }
+        const parts = { api: [] as { result: LoadResult; cpuMicros: number }[], postgraphile: [] as { result: LoadResult; cpuMicros: number }[] };
+        const [simplestStep, replayStep] = floorSteps(op);
+        const steps: (() => Promise<void>)[] = [
+          ...(interleaveFloors ? [simplestStep] : []),
+          async () => void parts.api.push(await timed(ours, requestBody(op), slice)),
+          ...(theirs ? [async () => void parts.postgraphile.push(await timed(theirs!, postgraphileBody(op), slice))] : []),
+          ...(interleaveFloors ? [replayStep] : []),
+        ];
+        for (let round = 0; round < rounds; round++) for (const step of round % 2 ? [...steps].reverse() : steps) await step();
+        simplestFloors.set(op.id, combineFloors(floorParts.get(op.id)!.simplest));
+        floors.set(op.id, combineFloors(floorParts.get(op.id)!.replay));
+        api.set(op.id, withCpu(parts.api));
+        if (theirs) {
+          const totalCount = postgraphileTotals.get(op.id) ?? null;
+          anchor.set(op.id, { ...withCpu(parts.postgraphile), totalCount, exact: totalCount === (truths.get(op.id) ?? null) });
+        }
+        single.set(op.id, await runLoad(ours.url, requestBody(op), { connections: 1, seconds: singleSeconds, warmupSeconds: 0, headers: authHeaders }));
+        const a = api.get(op.id)!;
+        const t = anchor.get(op.id);
+        log(
+          `size ${s.label} ${op.id}: simplest-SQL floor ${simplestFloors.get(op.id)!.opsPerSecond.toFixed(0)} ops/s; ours ${a.requestsPerSecond.toFixed(0)} req/s (p50 ${a.p50.toFixed(2)} ms, ${a.serverCpuMicrosPerRequest.toFixed(0)} µs CPU/req)${t ? `; PostGraphile ${t.requestsPerSecond.toFixed(0)} req/s (p50 ${t.p50.toFixed(2)} ms, ${t.serverCpuMicrosPerRequest.toFixed(0)} µs CPU/req)` : ''}; replay floor ${floors.get(op.id)!.opsPerSecond.toFixed(0)} ops/s`,
+        );
+      }
+    } finally {
+      await ours.stop();
+      await theirs?.stop();
+    }
+
+    if (!skip.has('cache')) {
+      const server = await startServer(bench, true);
+      try {
+        for (const op of ops) await load(server.url, requestBody(op), warmupSeconds);
+        for (const op of ops) {
+          if (!quick) await load(server.url, requestBody(op), warmupSeconds);
+          const { result, before, after, cpuMicros } = await timed(server, requestBody(op), seconds);
+          const hits = (after.cache?.hits ?? 0) - (before.cache?.hits ?? 0);
+          const total = hits + (after.cache?.misses ?? 0) - (before.cache?.misses ?? 0);
+          cached.set(op.id, { ...withCpu([{ result, cpuMicros }]), hitRate: total ? hits / total : 0 });
+          log(`size ${s.label} ${op.id}: cached ${result.requestsPerSecond.toFixed(0)} req/s p50 ${result.p50.toFixed(2)} ms`);
         }
       } finally {
         await server.stop();
@@ -169,6 +279,7 @@ async function benchSize(tickets: number, keepForLater: boolean): Promise<SizeRe
       customers: s.customers,
       metricDays: s.days,
       importSeconds: bench.importSeconds,
+      postgraphileSkipped,
       operations: ops.map((op) => {
         const capture = captures.get(op.id)!;
         const totalCount = op.total ? (dig(capture.response.data, op.total.path) as number) : null;
@@ -185,13 +296,18 @@ async function benchSize(tickets: number, keepForLater: boolean): Promise<SizeRe
           single: single.get(op.id),
           cached: cached.get(op.id) ?? null,
           floor: floors.get(op.id)!,
+          simplestFloor: simplestFloors.get(op.id),
+          postgraphile: anchor.get(op.id) ?? null,
         };
       }),
     };
   } finally {
-    if (values.keep) log(`size ${s.label}: kept ${bench.url ?? bench.dataDir}`);
-    else if (keepForLater) spareDatabase = bench;
-    else await bench.drop();
+    if (values.keep) log(`size ${s.label}: kept ${bench.url ?? bench.dataDir}${postgraphileDb ? ` and ${postgraphileDb.url}` : ''}`);
+    else {
+      await postgraphileDb?.drop();
+      if (keepForLater) spareDatabase = bench;
+      else await bench.drop();
+    }
   }
 }
 
@@ -208,6 +324,9 @@ async function main() {
     finishedAt: '',
     mode: quick ? 'quick' : 'full',
     auth: withAuth,
+    postgraphile: { version: packageVersion('postgraphile'), connectionFilter: packageVersion('postgraphile-plugin-connection-filter'), auth: postgraphileAuth },
+    vacuumed: !values['no-vacuum'],
+    rounds,
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}${adminUrl ? ' (DATABASE_URL set)' : ''}`,
     machine: {
       cpus: cpus().length,

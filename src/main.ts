@@ -1,7 +1,7 @@
 // Composition root: config → database (migrated; embedded one seeded on first start) → connectors → app.start().
 import { ConfigError, loadConfig } from './config';
 import { createConnectors } from './connectors';
-import { shiftToNow, demoDataDir } from './db/demo';
+import { demoSummary, shiftToNow, demoDataDir } from './db/demo';
 import { importDirectory } from './db/import';
 import { isEmptyDatabase, openConfiguredDatabase } from './db/open';
 import { buildApp } from './server/app';
@@ -27,6 +27,7 @@ async function main() {
     throw error;
   }
   const log = createLogger(config.LOG_LEVEL);
+  log.info('opening the database', { kind: config.DATABASE_URL ? 'postgres' : 'pglite' });
   // One registry for the app, the database's statements and the voice service (turn outcomes and stage durations).
   const metrics = createMetrics();
   const database = await openConfiguredDatabase(config, undefined, metrics.database.observeStatement);
@@ -36,6 +37,7 @@ async function main() {
   // Only the embedded database seeds itself, and only when it never held data; a real server never imports on its own.
   if (database.kind === 'pglite' && (await isEmptyDatabase(database))) {
     const shift = shiftToNow(demoDataDir);
+    log.info(`importing the demo data (${demoSummary(demoDataDir)})`);
     const reports = await importDirectory(database, demoDataDir, { tenantId: config.TENANT_ID, shift });
     log.info('imported demo data', { shiftDays: shift.days, files: reports.map((r) => `${r.file}: ${r.records}`) });
   }
@@ -60,6 +62,7 @@ async function main() {
   const connectors = createConnectors(database);
   const turnLimits = await createTurnLimiter({ ...turnLimitsFromConfig(config), log });
   // Providers from VOICE_PROVIDER: Groq, or the offline ones (pocketsphinx, espeak-ng, the rule-based intent model).
+  log.info('loading the voice models', { provider: config.VOICE_PROVIDER });
   const providers = createVoiceProviders(config, { connectors, log });
   const voice = await createVoiceService({ database, connectors, providers, log, databaseUrl: config.DATABASE_URL, memoryPoolSize: config.AGENT_MEMORY_POOL_SIZE, redisUrl: config.REDIS_URL, turnLimits, metrics: metrics.voice });
   log.info('voice ready', { provider: voice.provider, ...voice.capabilities });

@@ -9,7 +9,7 @@ import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateDataset } from '../src/db/generate';
 import { ImportError, importDirectory } from '../src/db/import';
-import { databaseKind, usingPostgres } from './helpers/database';
+import { createTestDatabase, databaseKind, usingPostgres } from './helpers/database';
 import { type TestServer, generatedDataDir, startTestServer } from './helpers/server';
 import { instant, readDataset } from './helpers/truth';
 
@@ -127,6 +127,34 @@ describe(`import (${databaseKind})`, () => {
     expect(await counts(server)).toMatchObject({ customers: 2, tickets: 1, open: 1 });
     const r = await server.query('{ customers { voiceSummary } }');
     expect(r.data.customers.voiceSummary).toBe('I found 2 customers. 1 is active.');
+  });
+
+  it('analyses the tables it wrote, so the planner has statistics right after an import (autovacuum may be off)', async () => {
+    const database = await createTestDatabase();
+    try {
+      const dir = await generatedDataDir({ customers: 40, tickets: 200, days: 30, seed: 3, anchorDate: '2026-11-24' });
+      const tables = ['customers', 'tickets', 'metric_points', 'ticket_counts', 'customer_counts', 'data_changes'];
+      // pg_class.reltuples is -1 until a table was first analysed (or vacuumed); pg_stats holds ANALYZE's column statistics.
+      const stats = async () =>
+        database.rows<{ table: string; reltuples: number; columns: number }>(sql`SELECT c.relname AS table, c.reltuples::float8 AS reltuples,
+          (SELECT count(*)::int FROM pg_stats s WHERE s.schemaname = 'public' AND s.tablename = c.relname) AS columns
+          FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relname IN (${sql.join(tables.map((t) => sql`${t}`), sql`, `)}) ORDER BY 1`);
+      await importDirectory(database, dir, { analyze: false });
+      expect((await stats()).filter((r) => r.columns > 0)).toEqual([]);
+      await importDirectory(database, dir);
+      const after = await stats();
+      expect(after.map((r) => r.table)).toEqual([...tables].sort());
+      expect(after.filter((r) => r.columns === 0 || r.reltuples <= 0)).toEqual([]);
+      const [tickets] = await database.rows<{ n: number }>(sql`SELECT reltuples::int AS n FROM pg_class WHERE oid = 'tickets'::regclass`);
+      expect(tickets.n).toBe(200);
+      // The tables the triggers rewrite on every batch are vacuumed too (dead rows, visibility map for index-only scans).
+      const vacuumed = await database.rows<{ table: string }>(
+        sql`SELECT relname AS table FROM pg_stat_user_tables WHERE last_vacuum IS NOT NULL AND relname IN ('ticket_counts', 'customer_counts', 'data_changes') ORDER BY 1`,
+      );
+      expect(vacuumed.map((r) => r.table)).toEqual(['customer_counts', 'data_changes', 'ticket_counts']);
+    } finally {
+      await database.close();
+    }
   });
 
   it('keeps exact counts through direct SQL writes (rollups maintained by triggers)', async () => {

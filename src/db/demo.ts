@@ -26,3 +26,11 @@ export function shiftToNow(dir: string, now: Date = new Date()): DateShift {
   const ms = now.getTime() - (Date.parse(`${anchorDate}T00:00:00Z`) + DAY_MS);
   return { ms, days: Math.ceil(ms / DAY_MS) };
 }
+
+/** What the demo import is about to load (data/manifest.json), for the start-up log. */
+export function demoSummary(dir: string): string {
+  const manifestPath = join(dir, 'manifest.json');
+  if (!existsSync(manifestPath)) return dir;
+  const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as { customers?: number; tickets?: number; days?: number };
+  return `${m.customers ?? '?'} customers, ${m.tickets ?? '?'} tickets, ${m.days ?? '?'} days of metrics`;
+}

@@ -20,6 +20,10 @@ export interface ImportOptions {
   onProgress?: (file: string, records: number) => void;
   /** How many bad records to list before giving up (default 20). */
   maxErrors?: number;
+  /** Run ANALYZE on the tables the import wrote, once it committed (default true). */
+  analyze?: boolean;
+  /** Called after that ANALYZE with the tables and the milliseconds it took. */
+  onAnalyzed?: (tables: string[], ms: number) => void;
 }
 
 export interface FileReport {
@@ -220,5 +224,30 @@ export async function importDirectory(database: Database, dir: string, options: 
       }
       if (problems.length) throw new ImportError(problems.slice(0, maxErrors));
   });
+  if (options.analyze !== false) {
+    const started = performance.now();
+    // --replace with customers.json also deletes the tenant's tickets.
+    const tables = await analyzeWritten(database, { ...present, tickets: present.tickets || (!!options.replace && present.customers) });
+    options.onAnalyzed?.(tables, performance.now() - started);
+  }
   return reports;
+}
+
+/**
+ * Fresh planner statistics for the tables an import wrote (its sources, the rollups their triggers keep, data_changes).
+ * Without them a bulk-loaded table is planned as if empty until autovacuum gets to it, which may be never (it is off
+ * on some servers) or minutes later: at 1,000,000 tickets, active customers ran at p50 458 ms before and 55 ms after.
+ * The trigger-kept tables are also vacuumed: every batch of the import rewrites their rows, so a million tickets leave
+ * ticket_counts with 4,308 live rows among 722,040 dead ones (102 MB), and until a VACUUM its sums read them all
+ * (26 ms instead of 1.3 ms per count: the index-only scan needs the visibility map). Sources are insert-mostly and
+ * large: ANALYZE (a sample of 30,000 rows each) is enough. About 2 s in all at that size, a fraction of a second for
+ * the demo data.
+ */
+export async function analyzeWritten(database: Database, written: { customers: boolean; tickets: boolean; metrics: boolean }): Promise<string[]> {
+  const sources = [...(written.customers ? ['customers'] : []), ...(written.tickets ? ['tickets'] : []), ...(written.metrics ? ['metric_points'] : [])];
+  const rollups = [...(written.customers ? ['customer_counts'] : []), ...(written.tickets ? ['ticket_counts'] : []), 'data_changes'];
+  // VACUUM runs outside a transaction: this is after the import's has committed.
+  await database.rows(sql.raw(`VACUUM (ANALYZE) ${rollups.join(', ')}`));
+  if (sources.length) await database.rows(sql.raw(`ANALYZE ${sources.join(', ')}`));
+  return [...sources, ...rollups];
 }

@@ -7,11 +7,15 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { AUDIO_FORMATS, type AudioFormat, joinWavs } from './audio';
 
-const USAGE = `Usage: npm run voice -- [--url http://127.0.0.1:4000/graphql] (--in question.wav | --text "question")
+// The server's own PORT (the same variable `npm start` reads), so that one exported PORT serves both.
+const DEFAULT_URL = `http://127.0.0.1:${process.env.PORT || 4000}/graphql`;
+
+const USAGE = `Usage: npm run voice -- [--url ${DEFAULT_URL}] (--in question.wav | --text "question")
                       [--out answer.wav] [--session id] [--voice troy] [--format WAV|WEBM|OGG|MP3|FLAC]
 
 Sends one question to the voice API, prints transcript, tool calls, sentences and timings as they stream,
-and writes the spoken answer to --out (default answer.wav). Exits 1 when the turn fails.`;
+and writes the spoken answer to --out (default answer.wav). --url defaults to the server on this machine at
+PORT (${process.env.PORT || 4000}). Exits 1 when the turn fails.`;
 
 interface Event {
   __typename: string;
@@ -61,7 +65,7 @@ async function main() {
   try {
     ({ values } = parseArgs({
       options: {
-        url: { type: 'string', default: 'http://127.0.0.1:4000/graphql' },
+        url: { type: 'string', default: DEFAULT_URL },
         in: { type: 'string' },
         text: { type: 'string' },
         out: { type: 'string', default: 'answer.wav' },
@@ -84,7 +88,7 @@ async function main() {
   try {
     httpUrl = new URL(values.url!);
   } catch {
-    fail(`--url: ${values.url} is not a URL; e.g. http://127.0.0.1:4000/graphql`);
+    fail(`--url: ${values.url} is not a URL; e.g. ${DEFAULT_URL}`);
   }
 
   const input: Record<string, unknown> = { sessionId: values.session, voice: values.voice };

@@ -1,0 +1,107 @@
+// The anchor: PostGraphile v4 with postgraphile-plugin-connection-filter (what a user would pick instead of this
+// product) as a library on node's http server, over a PostgreSQL database holding the same data. Prints
+// "READY <url>" on stdout and answers "stats" over IPC like bench/server.ts, so server-process.ts drives both.
+//
+// Authentication (--auth):
+// - gate (default): the bearer JWT is verified (HS256, jsonwebtoken, synchronous) in front of PostGraphile, which then
+//   runs each query with no transaction: PostGraphile's fastest configuration with a verified token.
+// - jwt: PostGraphile's own `jwtSecret`: it verifies the token and puts its claims into `jwt.claims.*` settings, so
+//   every request runs BEGIN; select set_config(...); the query; COMMIT (what PostGraphile's docs set up for RLS).
+// - none: no token checked.
+import Module, { createRequire } from 'node:module';
+import { createServer } from 'node:http';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import jwt from 'jsonwebtoken';
+import pg from 'pg';
+
+// One graphql for all of PostGraphile. npm installs PostGraphile's graphql 15 twice (under postgraphile/ and
+// graphile-build-pg/) beside our graphql 16 at the top, and graphql-parse-resolve-info, hoisted to the top, picks 16:
+// every query then fails with 'Cannot use GraphQLScalarType "Int" from another module or realm'. In this process
+// (PostGraphile's alone) every require of graphql resolves to postgraphile's own copy.
+const require = createRequire(import.meta.url);
+const graphqlDir = dirname(require.resolve('graphql/package.json', { paths: [dirname(require.resolve('postgraphile/package.json'))] }));
+type Resolve = (request: string, parent: unknown, ...rest: unknown[]) => string;
+const internals = Module as unknown as { _resolveFilename: Resolve };
+const resolveFilename = internals._resolveFilename;
+internals._resolveFilename = function (request, parent, ...rest) {
+  if (request === 'graphql' || request.startsWith('graphql/')) request = graphqlDir + request.slice('graphql'.length);
+  return resolveFilename.call(this, request, parent, ...rest);
+};
+const { postgraphile } = require('postgraphile') as typeof import('postgraphile');
+const ConnectionFilterPlugin = require('postgraphile-plugin-connection-filter') as typeof import('postgraphile-plugin-connection-filter');
+
+const { values } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    auth: { type: 'string', default: 'none' },
+    'auth-secret': { type: 'string' },
+  },
+});
+if (!values.url) throw new Error('--url is required');
+const mode = values.auth as 'gate' | 'jwt' | 'none';
+if (mode !== 'none' && !values['auth-secret']) throw new Error(`--auth ${mode} needs --auth-secret`);
+const secret = values['auth-secret'] ?? '';
+
+// Same pool size as our server's postgres.js client (10).
+const pool = new pg.Pool({ connectionString: values.url, max: 10 });
+const middleware = postgraphile(pool, 'public', {
+  appendPlugins: [ConnectionFilterPlugin],
+  graphqlRoute: '/graphql',
+  graphiql: false,
+  watchPg: false,
+  disableQueryLog: true,
+  retryOnInitFail: false,
+  enableQueryBatching: false,
+  dynamicJson: true,
+  setofFunctionsContainNulls: false,
+  ignoreRBAC: false,
+  legacyRelations: 'omit',
+  // Our tokens carry no audience (PostGraphile expects "postgraphile" unless told otherwise: an empty list checks none).
+  ...(mode === 'jwt' ? { jwtSecret: secret, jwtVerifyOptions: { algorithms: ['HS256'], audience: [] as unknown as string } } : {}),
+});
+
+const BEARER = /^Bearer +(\S+)$/i;
+const server = createServer((req, res) => {
+  if (mode === 'gate') {
+    const token = BEARER.exec(req.headers.authorization ?? '')?.[1];
+    let ok = false;
+    if (token) {
+      try {
+        jwt.verify(token, secret, { algorithms: ['HS256'] });
+        ok = true;
+      } catch {
+        ok = false;
+      }
+    }
+    if (!ok) {
+      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' });
+      res.end('{"errors":[{"message":"Authentication required"}]}');
+      return;
+    }
+  }
+  middleware(req, res);
+});
+await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+const address = server.address();
+if (!address || typeof address === 'string') throw new Error('no address');
+// PostGraphile builds its schema on the first request (introspection): ask once before saying READY.
+const warm = await fetch(`http://127.0.0.1:${address.port}/graphql`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json', ...(mode === 'none' ? {} : { authorization: `Bearer ${jwt.sign({ sub: 'bench' }, secret, { algorithm: 'HS256' })}` }) },
+  body: JSON.stringify({ query: '{ __typename }' }),
+});
+if (!warm.ok) throw new Error(`PostGraphile did not start: ${warm.status} ${await warm.text()}`);
+process.stdout.write(`READY http://127.0.0.1:${address.port}/graphql\n`);
+
+process.on('message', (message) => {
+  if (message === 'stats') process.send?.({ cache: null, rss: process.memoryUsage().rss, cpuMicros: process.cpuUsage().user + process.cpuUsage().system });
+});
+process.on('SIGTERM', () => {
+  server.close();
+  server.closeAllConnections();
+  setTimeout(async () => {
+    await pool.end();
+    process.exit(0);
+  }, 300);
+});
