@@ -63,7 +63,7 @@ async function main() {
   const turnLimits = await createTurnLimiter({ ...turnLimitsFromConfig(config), log });
   // Providers from VOICE_PROVIDER: Groq, or the offline ones (pocketsphinx, espeak-ng, the rule-based intent model).
   log.info('loading the voice models', { provider: config.VOICE_PROVIDER });
-  const providers = createVoiceProviders(config, { connectors, log });
+  const providers = createVoiceProviders(config, { connectors, log, onProviderRequest: metrics.voice.providerRequest });
   const voice = await createVoiceService({ database, connectors, providers, log, databaseUrl: config.DATABASE_URL, memoryPoolSize: config.AGENT_MEMORY_POOL_SIZE, redisUrl: config.REDIS_URL, turnLimits, metrics: metrics.voice });
   log.info('voice ready', { provider: voice.provider, ...voice.capabilities });
   const app = buildApp({

@@ -2,6 +2,7 @@
 // graphql-ws socket: what Groq receives (multipart WAV + model, TTS model/voice/format and ≤ 200-character inputs,
 // the seven tools), streamed audio chunks, 429 then success, permanent failures, barge-in, and memory across turns.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createMetrics } from '../src/server/metrics';
 import { decodeWav } from '../src/voice/audio';
 import { type TestDatabase, createTestDatabase } from './helpers/database';
 import {
@@ -33,6 +34,8 @@ const SEVEN_TOOLS = [
   'search_customers',
 ];
 
+const metrics = createMetrics({ defaultMetrics: false });
+
 beforeAll(async () => {
   fake = await startFakeGroq();
   const dir = await generatedDataDir({ customers: 25, tickets: 120, days: 30, seed: 5, anchorDate: '2026-11-24' });
@@ -42,6 +45,7 @@ beforeAll(async () => {
     data: dir,
     database,
     config: { VOICE_PROVIDER: 'groq', GROQ_API_KEY: 'gsk_test_not_a_real_key', GROQ_BASE_URL: fake.baseURL, GROQ_MAX_RETRIES: 2, GROQ_TIMEOUT_MS: 10_000 },
+    providerMetrics: metrics.voice.providerRequest,
   });
 });
 afterAll(async () => {
@@ -170,6 +174,14 @@ describe('provider failures', () => {
     expect(received('chat')).toHaveLength(2);
     expect(received('speech')).toHaveLength(2);
     expect(events.filter((e) => e.__typename === 'AudioChunkEvent')).toHaveLength(1);
+    // Every request is counted by endpoint, status and attempt, retries apart (the SDK numbers its attempts).
+    const text = await metrics.registry.metrics();
+    const count = (endpoint: string, outcome: string, attempt: string) =>
+      Number(new RegExp(`voice_provider_requests_total\\{endpoint="${endpoint}",outcome="${outcome}",attempt="${attempt}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    for (const endpoint of ['chat/completions', 'audio/speech']) {
+      expect(count(endpoint, '429', 'first'), text).toBeGreaterThanOrEqual(1);
+      expect(count(endpoint, '200', 'retry'), text).toBeGreaterThanOrEqual(1);
+    }
   });
 
   it('ends the turn with a retryable TurnFailed when Groq keeps failing, and keeps serving', async () => {

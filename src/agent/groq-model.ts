@@ -9,6 +9,8 @@ export interface GroqModelOptions {
   model: string;
   timeoutMs: number;
   maxRetries: number;
+  /** groq-sdk's fetch (voice/providers/groq/client.ts observedFetch: metrics); the platform's when absent. */
+  fetch?: typeof fetch;
 }
 
 export function createGroqChatModel(options: GroqModelOptions): ChatGroq {
@@ -27,6 +29,7 @@ export function createGroqChatModel(options: GroqModelOptions): ChatGroq {
     timeout: options.timeoutMs,
     maxRetries: options.maxRetries,
     defaultHeaders: { 'User-Agent': 'langchainjs' },
+    fetch: options.fetch,
   });
   return model;
 }

@@ -30,6 +30,8 @@ export interface WebSocketMetrics {
 
 export interface VoiceMetrics {
   turnFinished(outcome: TurnOutcomeLike): void;
+  /** One HTTP request to the speech or language provider (Groq): endpoint, status or 'network_error', retry or not. */
+  providerRequest(request: { endpoint: string; outcome: string; retry: boolean }): void;
 }
 
 export interface Metrics {
@@ -99,6 +101,12 @@ export function createMetrics({ defaultMetrics = true, maxOperationNames = 200 }
     registers: [registry],
   });
   const poolMax = new Gauge({ name: 'db_pool_connections_max', help: 'Connections the query pool may open (DATABASE_POOL_SIZE; 1 for the embedded database).', registers: [registry] });
+  const providerRequests = new Counter({
+    name: 'voice_provider_requests_total',
+    help: 'HTTP requests to the speech and language provider by endpoint (chat/completions, audio/speech, audio/transcriptions), outcome (status code or network_error) and attempt (first or retry).',
+    labelNames: ['endpoint', 'outcome', 'attempt'] as const,
+    registers: [registry],
+  });
   const voiceTurns = new Counter({ name: 'voice_turns_total', help: 'Voice turns by how they ended (status) and error code ("none" when none).', labelNames: ['status', 'code'] as const, registers: [registry] });
   const voiceStages = new Histogram({
     name: 'voice_stage_duration_seconds',
@@ -176,6 +184,11 @@ export function createMetrics({ defaultMetrics = true, maxOperationNames = 200 }
       subscriptionEnded: () => subscriptions.dec(),
     },
     voice: {
+      providerRequest({ endpoint, outcome, retry }) {
+        // Endpoints come from our own SDK calls (a bounded set); anything else is counted as "other".
+        const known = /^(chat\/completions|audio\/speech|audio\/transcriptions)$/.test(endpoint);
+        providerRequests.inc({ endpoint: known ? endpoint : 'other', outcome: /^\d{3}$/.test(outcome) ? outcome : 'network_error', attempt: retry ? 'retry' : 'first' });
+      },
       turnFinished(outcome) {
         voiceTurns.inc({ status: outcome.status, code: outcome.error?.code ?? 'none' });
         const t = outcome.timings;

@@ -25,6 +25,8 @@ export interface VoiceServerOptions {
   extra?: Partial<Omit<VoiceServiceOptions, 'database' | 'connectors' | 'providers' | 'log'>> & ProviderOverrides;
   /** Server options passed through (auth, response cache, headers of query()). */
   server?: Pick<TestServerOptions, 'auth' | 'http' | 'headers' | 'log' | 'metrics'>;
+  /** Told of every request to the provider (the app's metrics.voice.providerRequest). */
+  providerMetrics?: (request: { endpoint: string; outcome: string; retry: boolean }) => void;
   /** connection_init payload of the graphql-ws client (e.g. { authorization }). */
   connectionParams?: Record<string, unknown>;
 }
@@ -46,7 +48,7 @@ export async function startVoiceServer(options: VoiceServerOptions = {}): Promis
         database,
         connectors: base.connectors,
         log: base.log,
-        providers: createVoiceProviders(voiceConfig(options.config), base, { stt, tts, model }),
+        providers: createVoiceProviders(voiceConfig(options.config), { ...base, onProviderRequest: options.providerMetrics }, { stt, tts, model }),
         databaseUrl: database.url,
         ...serviceOptions,
       });

@@ -8,7 +8,7 @@ import { LocalIntentModel } from '../../agent/local-model';
 import type { Config } from '../../config';
 import type { Connectors } from '../../connectors';
 import type { Logger } from '../../logger';
-import { createGroqClient } from './groq/client';
+import { type ProviderRequestObserver, createGroqClient, observedFetch } from './groq/client';
 import { createGroqStt } from './groq/stt';
 import { createGroqTts } from './groq/tts';
 import { createLocalStt } from './local/stt';
@@ -40,7 +40,11 @@ export interface VoiceProviders {
 /** Providers to use instead of the configured ones (tests, or another vendor). */
 export type ProviderOverrides = Partial<Pick<VoiceProviders, 'stt' | 'tts' | 'model'>>;
 
-export function createVoiceProviders(config: VoiceConfig, deps: { connectors: Connectors; log: Logger }, overrides: ProviderOverrides = {}): VoiceProviders {
+export function createVoiceProviders(
+  config: VoiceConfig,
+  deps: { connectors: Connectors; log: Logger; onProviderRequest?: ProviderRequestObserver },
+  overrides: ProviderOverrides = {},
+): VoiceProviders {
   const { connectors, log } = deps;
   const name = config.VOICE_PROVIDER;
   if (name === 'groq') {
@@ -53,13 +57,13 @@ export function createVoiceProviders(config: VoiceConfig, deps: { connectors: Co
       timeoutMs: config.GROQ_TIMEOUT_MS,
       maxRetries: config.GROQ_MAX_RETRIES,
     };
-    const client = createGroqClient(groqOptions);
+    const client = createGroqClient({ ...groqOptions, onRequest: deps.onProviderRequest });
     const tts = overrides.tts ?? createGroqTts(client, { model: config.GROQ_TTS_MODEL, voice: config.GROQ_TTS_VOICE });
     return {
       name,
       stt: overrides.stt ?? createGroqStt(client, { model: config.GROQ_STT_MODEL }),
       tts,
-      model: overrides.model ?? createGroqChatModel({ ...groqOptions, model: config.GROQ_LLM_MODEL }),
+      model: overrides.model ?? createGroqChatModel({ ...groqOptions, model: config.GROQ_LLM_MODEL, fetch: observedFetch(deps.onProviderRequest) }),
       capabilities: {
         speechToText: `groq ${config.GROQ_STT_MODEL}`,
         textToSpeech: `groq ${config.GROQ_TTS_MODEL}`,
