@@ -1,12 +1,15 @@
 // graphql-ws on the HTTP server's port and path: graphql-ws's protocol core (makeServer) over `ws`, running every
 // operation through yoga's envelop (same schema, plugins, context and validation as HTTP). The socket glue is ours
 // rather than graphql-ws/use/ws so that a send costs no promise and no write callback unless the socket is backed up.
+// Clean results of shared subscriptions (shared-subscriptions.ts) are written here directly: the payload of such a result
+// is serialised once for every subscriber holding it, and each frame is that text behind the subscriber's own id.
 import type { IncomingMessage, Server } from 'node:http';
-import type { ExecutionArgs, GraphQLError } from 'graphql';
+import type { ExecutionArgs, ExecutionResult, GraphQLError } from 'graphql';
 import { CloseCode, type ConnectionInitMessage, DEPRECATED_GRAPHQL_WS_PROTOCOL, type ServerOptions, handleProtocols, makeServer } from 'graphql-ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { AuthUnavailableError, AuthenticationError } from './auth';
+import { deliverDirectly, delivered } from './shared-subscriptions';
 import type { GraphQLContext, Identity } from '../schema/context';
 import type { Logger } from '../logger';
 import type { WebSocketMetrics } from './metrics';
@@ -36,8 +39,43 @@ export interface GraphQLWebSocket {
   dispose(): Promise<void>;
 }
 
-/** Above this many bytes queued on a socket, graphql-ws waits for the write to finish before sending that socket more. */
+/** Above this many bytes queued on a socket, its sender (graphql-ws, or a direct delivery) waits for the write to finish. */
 const BACKPRESSURE_BYTES = 64 * 1024;
+
+/**
+ * Sends a frame now, or, when the socket is backed up, with a promise of its write that the sender waits for before it
+ * sends that socket more (its events stay in the log instead of piling up in memory).
+ */
+function sendOn(socket: WebSocket, data: string): void | Promise<void> {
+  if (socket.readyState !== socket.OPEN) return;
+  // The usual case: queue the frame and go on; write errors surface as the socket's 'error' event.
+  if (socket.bufferedAmount < BACKPRESSURE_BYTES) return socket.send(data);
+  return new Promise<void>((resolve, reject) => socket.send(data, (error) => (error ? reject(error) : resolve())));
+}
+
+/**
+ * The JSON of results recently sent directly, by result object: a shared result is serialised once for all its
+ * subscribers. Bounded in entries and characters, so that it holds the events being fanned out, not the whole log (a late
+ * subscriber replaying old events serialises them again).
+ */
+function createPayloadCache(maxEntries = 1024, maxChars = 8 * 2 ** 20): (result: ExecutionResult) => string {
+  const cache = new Map<ExecutionResult, string>();
+  let chars = 0;
+  return (result) => {
+    let json = cache.get(result);
+    if (json !== undefined) return json;
+    // graphql-ws sends a result without errors as its own fields: the same JSON (JSON.stringify leaves out undefined).
+    json = JSON.stringify(result);
+    cache.set(result, json);
+    chars += json.length;
+    while (cache.size > maxEntries || chars > maxChars) {
+      const [oldest, text] = cache.entries().next().value as [ExecutionResult, string];
+      cache.delete(oldest);
+      chars -= text.length;
+    }
+    return json;
+  };
+}
 
 interface SocketExtra {
   socket: WebSocket;
@@ -66,6 +104,7 @@ export function createGraphQLWebSocket({ server, path, yoga, authenticate, log, 
     if (extra.streaming.delete(id)) metrics?.subscriptionEnded();
   };
   const wsServer = new WebSocketServer({ server, path, handleProtocols, ...(maxPayloadBytes && { maxPayload: maxPayloadBytes }) });
+  const payloadJson = createPayloadCache();
 
   const closeAtExpiry = (extra: SocketExtra, expiresAt: number) => {
     const wait = expiresAt - Date.now();
@@ -98,7 +137,7 @@ export function createGraphQLWebSocket({ server, path, yoga, authenticate, log, 
     },
     execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
     subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
-    onSubscribe: async (ctx, _id, params) => {
+    onSubscribe: async (ctx, id, params) => {
       const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
         ...ctx,
         req: ctx.extra.request,
@@ -122,7 +161,19 @@ export function createGraphQLWebSocket({ server, path, yoga, authenticate, log, 
       // The context's request id (and its logger's) comes from the upgrade request's x-request-id (app.ts contextFor).
       const errors = validate(args.schema, args.document);
       if (errors.length) return errors;
+      // A `next` frame exactly as graphql-ws writes one (no spaces; id, type, payload), with the payload's JSON shared.
+      const head = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+      deliverDirectly(args.contextValue as object, (result) => {
+        // Completed by the client, or the socket closed: graphql-ws returns the stream next, nothing more goes out.
+        if (!(id in ctx.subscriptions)) return;
+        return sendOn(ctx.extra.socket, head + payloadJson(result) + '}');
+      });
       return args;
+    },
+    onNext: (_ctx, _id, _payload, args, result) => {
+      // See shared-subscriptions.ts: whether the per-result hooks passed a clean result through unchanged.
+      delivered(args.contextValue, result);
+      return undefined;
     },
     onOperation: (ctx, id, _payload, _args, result) => {
       if (metrics && typeof result === 'object' && result !== null && Symbol.asyncIterator in result) {
@@ -166,13 +217,7 @@ export function createGraphQLWebSocket({ server, path, yoga, authenticate, log, 
     const closed = protocol.opened(
       {
         protocol: socket.protocol,
-        send: (data) => {
-          if (socket.readyState !== socket.OPEN) return;
-          // The usual case: queue the frame and go on; write errors surface as the socket's 'error' event.
-          if (socket.bufferedAmount < BACKPRESSURE_BYTES) return socket.send(data);
-          // A slow reader: this subscription waits (its events stay in the log) instead of piling up in memory.
-          return new Promise<void>((resolve, reject) => socket.send(data, (error) => (error ? reject(error) : resolve())));
-        },
+        send: (data) => sendOn(socket, data),
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
           socket.on('message', (data) => {
