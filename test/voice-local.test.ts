@@ -5,21 +5,14 @@ import { spawnSync } from 'node:child_process';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeWav } from '../src/voice/audio';
-import { findProgram } from '../src/voice/providers/local/exec';
 import { POCKETSPHINX_MODEL_DIR } from '../src/voice/providers/local/stt';
 import { existsSync } from 'node:fs';
 import { type TestDatabase, createTestDatabase } from './helpers/database';
+import { espeak, pocketsphinx, speechToolsMissing } from './helpers/speech-tools';
 import { generatedDataDir } from './helpers/server';
 import { type Dataset, readDataset } from './helpers/truth';
 import { type VoiceServer, assertWellFormed, runTurn, startTurn, startVoiceServer, subscribeEvents } from './helpers/voice';
 
-const espeak = findProgram('espeak-ng');
-const pocketsphinx = findProgram('pocketsphinx_continuous');
-const speechToolsMissing = !espeak
-  ? 'espeak-ng is not installed (bash .ci/voice-deps.sh)'
-  : !pocketsphinx || !existsSync(POCKETSPHINX_MODEL_DIR)
-    ? 'pocketsphinx / pocketsphinx-en-us are not installed (bash .ci/voice-deps.sh)'
-    : null;
 
 let vs: VoiceServer;
 let data: Dataset;

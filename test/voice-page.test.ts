@@ -13,23 +13,16 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../src/server/auth';
 import { decodeWav, encodeWav } from '../src/voice/audio';
-import { findProgram } from '../src/voice/providers/local/exec';
 import { POCKETSPHINX_MODEL_DIR } from '../src/voice/providers/local/stt';
 import { createLocalTts } from '../src/voice/providers/local/tts';
 import type { TtsProvider } from '../src/voice/providers/types';
 import { type TestBrowser, chromiumPresent, chromiumSkipNote, launchBrowser, screenshotPath } from './helpers/browser';
 import { repoRoot } from './helpers/main';
+import { espeak, pocketsphinx, speechToolsMissing } from './helpers/speech-tools';
 import { generatedDataDir } from './helpers/server';
 import { type Dataset, readDataset } from './helpers/truth';
 import { type VoiceServer, startVoiceServer } from './helpers/voice';
 
-const espeak = findProgram('espeak-ng');
-const pocketsphinx = findProgram('pocketsphinx_continuous');
-const speechToolsMissing = !espeak
-  ? 'espeak-ng is not installed (bash .ci/voice-deps.sh)'
-  : !pocketsphinx || !existsSync(POCKETSPHINX_MODEL_DIR)
-    ? 'pocketsphinx / pocketsphinx-en-us are not installed (bash .ci/voice-deps.sh)'
-    : null;
 const spokenNote = speechToolsMissing ? ` (skipped: ${speechToolsMissing})` : '';
 /** Without a recogniser the server says so (speechToText null) and the page turns its microphone controls off. */
 const sttMissing = !pocketsphinx || !existsSync(POCKETSPHINX_MODEL_DIR);

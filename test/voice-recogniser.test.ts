@@ -3,27 +3,20 @@
 // and speech that is none of the grammar's questions ends NOT_UNDERSTOOD ("Sorry, I didn't catch that"), never with
 // another question's answer. Recordings are made the README's way: `espeak-ng [-v en-us] -w question.wav "…"`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { domainGrammar, normalize, spokenNameForms } from '../src/agent/intents';
 import { encodeWav } from '../src/voice/audio';
-import { findProgram } from '../src/voice/providers/local/exec';
 import { grammarDictionary, grammarWords, parseBacktraces, scoreHypothesis } from '../src/voice/providers/local/pocketsphinx';
-import { type LocalStt, MIN_CONFIDENCE, POCKETSPHINX_MODEL_DIR, createLocalStt } from '../src/voice/providers/local/stt';
+import { type LocalStt, MIN_CONFIDENCE, createLocalStt } from '../src/voice/providers/local/stt';
 import { type TestDatabase, createTestDatabase } from './helpers/database';
+import { espeak, speechToolsMissing } from './helpers/speech-tools';
 import { generatedDataDir } from './helpers/server';
 import { type Dataset, readDataset } from './helpers/truth';
 import { type VoiceServer, assertWellFormed, runTurn, startVoiceServer } from './helpers/voice';
 
-const espeak = findProgram('espeak-ng');
-const pocketsphinx = findProgram('pocketsphinx_continuous');
-const speechToolsMissing = !espeak
-  ? 'espeak-ng is not installed (bash .ci/voice-deps.sh)'
-  : !pocketsphinx || !existsSync(POCKETSPHINX_MODEL_DIR)
-    ? 'pocketsphinx / pocketsphinx-en-us are not installed (bash .ci/voice-deps.sh)'
-    : null;
 
 const METRICS = ['daily_active_users', 'new_signups', 'revenue', 'churn_rate', 'avg_response_time_hours'];
 
