@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from './config';
 import { createConnectors } from './connectors';
 import { demoSummary, shiftToNow, demoDataDir } from './db/demo';
 import { importDirectory } from './db/import';
-import { isEmptyDatabase, openConfiguredDatabase } from './db/open';
+import { databaseStart, isEmptyDatabase, openConfiguredDatabase } from './db/open';
 import { buildApp } from './server/app';
 import { useOperationAllowList } from './server/allow-list';
 import { createAuthenticator } from './server/auth';
@@ -27,7 +27,11 @@ async function main() {
     throw error;
   }
   const log = createLogger(config.LOG_LEVEL);
-  log.info('opening the database', { kind: config.DATABASE_URL ? 'postgres' : 'pglite' });
+  const start = databaseStart(config);
+  log.info(start === 'initdb' ? 'creating the database (no install-time template: `npm run db:template` makes one)' : 'opening the database', {
+    kind: config.DATABASE_URL ? 'postgres' : 'pglite',
+    ...(config.DATABASE_URL ? {} : { from: start }),
+  });
   // One registry for the app, the database's statements and the voice service (turn outcomes and stage durations).
   const metrics = createMetrics();
   const database = await openConfiguredDatabase(config, undefined, metrics.database.observeStatement);

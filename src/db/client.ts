@@ -40,6 +40,8 @@ export interface DatabaseOptions {
   dataDir?: string;
   /** An existing PGlite instance (e.g. a clone of a migrated template). */
   pglite?: PGlite;
+  /** A new `dataDir` starts as this dumped data directory (template.ts) rather than from initdb. */
+  pgliteTemplate?: Blob;
   /** Called with every SQL statement drizzle sends (statement counting, debug logging). */
   onQuery?: (query: string, params: unknown[]) => void;
   /** postgres.js pool size. */
@@ -60,8 +62,9 @@ export interface DatabaseOptions {
 
 export const pgliteExtensions = { pg_trgm };
 
-export async function openPglite(dataDir?: string): Promise<PGlite> {
-  return PGlite.create(dataDir ?? 'memory://', { extensions: pgliteExtensions });
+/** `template`: a dumped data directory (template.ts) unpacked into a new `dataDir` instead of running initdb there. */
+export async function openPglite(dataDir?: string, template?: Blob): Promise<PGlite> {
+  return PGlite.create(dataDir ?? 'memory://', { extensions: pgliteExtensions, ...(template ? { loadDataDir: template } : {}) });
 }
 
 /**
@@ -132,7 +135,7 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
   const lock = dir ? lockDataDir(dir) : undefined;
   let pglite: PGlite;
   try {
-    pglite = options.pglite ?? (await openPglite(options.dataDir));
+    pglite = options.pglite ?? (await openPglite(options.dataDir, options.pgliteTemplate));
   } catch (error) {
     lock?.release();
     throw error;

@@ -1,9 +1,21 @@
-// Opens the configured database (postgres.js for DATABASE_URL, else embedded PGlite under DATA_DIR) and migrates it.
-import { mkdirSync } from 'node:fs';
+// Opens the configured database (postgres.js for DATABASE_URL, else embedded PGlite under DATA_DIR, a new one unpacked
+// from the install-time template where there is one) and migrates it.
+import { existsSync, mkdirSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import type { Config } from '../config';
 import { type Database, type StatementObserver, createDatabase } from './client';
 import { migrateDatabase } from './migrate';
+import { isNewDataDir, pgliteTemplateFile, readPgliteTemplate } from './template';
+
+/**
+ * How the configured database comes up: a server (postgres), an embedded directory that already holds a database
+ * (existing), or a new one unpacked from the install-time template (template) or made by initdb (initdb, slower).
+ */
+export function databaseStart(config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR'>): 'postgres' | 'existing' | 'template' | 'initdb' {
+  if (config.DATABASE_URL) return 'postgres';
+  if (!isNewDataDir(config.DATA_DIR)) return 'existing';
+  return existsSync(pgliteTemplateFile()) ? 'template' : 'initdb';
+}
 
 export async function openConfiguredDatabase(
   config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR'> &
@@ -15,6 +27,7 @@ export async function openConfiguredDatabase(
   const database = await createDatabase({
     url: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
+    pgliteTemplate: !config.DATABASE_URL && isNewDataDir(config.DATA_DIR) ? readPgliteTemplate() : undefined,
     onQuery,
     preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
     maxConnections: config.DATABASE_POOL_SIZE,
