@@ -28,6 +28,19 @@ describe.skipIf(!usingPostgres)('prepared statements (postgres)', () => {
         const [truth] = await database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM tickets WHERE status = 'open'`);
         expect(summary.total).toBe(truth.n);
         expect(page.edges).toHaveLength(Math.min(5, truth.n));
+        // Statements whose ids travel as one array parameter (= ANY($n::int[])), in either mode.
+        const ids = [1, 2, 3];
+        const perCustomer = await database.rows<{ customer_id: number; n: number }>(
+          sql`SELECT customer_id, count(*)::int AS n FROM tickets WHERE customer_id IN (1, 2, 3) GROUP BY 1`,
+        );
+        const pages = await tickets.listForCustomers('default', ids, { filter: {}, order: 'PRIORITY', page: { first: 2 } });
+        const counts = await tickets.summarizeForCustomers('default', ids, {});
+        for (const id of ids) {
+          const n = perCustomer.find((row) => row.customer_id === id)?.n ?? 0;
+          expect(counts.get(id)!.total).toBe(n);
+          expect(pages.get(id)!.edges.map((edge) => edge.node.customerId)).toEqual(Array(Math.min(2, n)).fill(id));
+        }
+        expect((await createConnectors(client).customers.byIds('default', ids)).map((c) => c.customerId).sort()).toEqual(ids);
         // postgres.js prepares its own start-up query for array types; the rest are ours.
         const [prepared] = await client.rows<{ n: number }>(
           sql`SELECT count(*)::int AS n FROM pg_prepared_statements

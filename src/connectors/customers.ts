@@ -1,10 +1,10 @@
 // CRM customers: filtered, ordered pages in SQL and exact active/inactive counts over the whole filtered set.
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { customers } from '../db/schema';
 import { countWindow, windowValues, windowedCountQuery } from './counts';
 import { type OrderKey, fetchPage, likePattern, sourceFreshness } from './paging';
-import { WhereParts, pageStatements, shapeCache } from './statements';
+import { WhereParts, anyId, pageStatements, shapeCache } from './statements';
 import type { Connector, ListQuery, Page } from './types';
 
 export const CUSTOMER_STATUSES = ['active', 'inactive'] as const;
@@ -157,12 +157,15 @@ export function createCustomersConnector({ database }: { database: Database }): 
     return { total: byStatus.active + byStatus.inactive, byStatus };
   }
 
+  const byIdsStatement = db
+    .select(customerColumns)
+    .from(customers)
+    .where(and(eq(customers.tenantId, sql.placeholder('tenantId')), anyId(customers.customerId, 'ids')))
+    .prepare('customers_by_ids');
+
   async function byIds(tenantId: string, customerIds: readonly number[]): Promise<Customer[]> {
     if (customerIds.length === 0) return [];
-    return db
-      .select(customerColumns)
-      .from(customers)
-      .where(and(eq(customers.tenantId, tenantId), inArray(customers.customerId, [...customerIds])));
+    return database.timed(() => byIdsStatement.execute({ tenantId, ids: [...customerIds] }));
   }
 
   async function names(tenantId: string, limit = 500): Promise<string[]> {

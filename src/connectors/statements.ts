@@ -2,7 +2,7 @@
 // cursor or page, the count window's pieces); every value travels as a parameter. Each shape is built once with
 // placeholders and then run with each request's values: for small queries drizzle's SQL building costs more CPU than
 // the driver and the database together.
-import { type SQL, and, sql } from 'drizzle-orm';
+import { type SQL, type SQLWrapper, and, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 
 type Placeholder = ReturnType<typeof sql.placeholder>;
@@ -25,6 +25,14 @@ export class WhereParts {
   conditions(): SQL[] {
     return this.builders.map((build) => build());
   }
+}
+
+/**
+ * `column = ANY($name::int[])`: a condition on a list of ids that keeps one SQL text whatever the list's length (an
+ * IN list would make a statement per length), so the statement is built once and its values travel as one array.
+ */
+export function anyId(column: SQLWrapper, name: string): SQL {
+  return sql`${column} = ANY(${sql.placeholder(name)}::int[])`;
 }
 
 /** One built thing per shape key, for the life of a connector. */

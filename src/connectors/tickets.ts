@@ -1,10 +1,10 @@
 // Support tickets: filtered, ordered pages in SQL and exact status × priority counts over the whole filtered set.
-import { type SQL, and, eq, inArray, sql } from 'drizzle-orm';
+import { type SQL, and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { tickets } from '../db/schema';
 import { countWindow, windowValues, windowedCountQuery } from './counts';
 import { type OrderKey, encodeCursor, fetchPage, likePattern, orderByKey, sourceFreshness, toPage } from './paging';
-import { WhereParts, pageStatements, shapeCache } from './statements';
+import { type Runnable, WhereParts, anyId, pageStatements, shapeCache } from './statements';
 import type { Connector, ListQuery, Page } from './types';
 
 export const TICKET_STATUSES = ['open', 'closed'] as const;
@@ -192,13 +192,20 @@ export function createTicketsConnector({ database }: { database: Database }): Ti
     return summarizeTicketCounts(counts);
   }
 
+  const byIdsStatement = db
+    .select(ticketColumns)
+    .from(tickets)
+    .where(and(eq(tickets.tenantId, sql.placeholder('tenantId')), anyId(tickets.ticketId, 'ids')))
+    .prepare('tickets_by_ids');
+
   async function byIds(tenantId: string, ticketIds: readonly number[]): Promise<Ticket[]> {
     if (ticketIds.length === 0) return [];
-    return db
-      .select(ticketColumns)
-      .from(tickets)
-      .where(and(eq(tickets.tenantId, tenantId), inArray(tickets.ticketId, [...ticketIds])));
+    return database.timed(() => byIdsStatement.execute({ tenantId, ids: [...ticketIds] }));
   }
+
+  // First pages of many customers' tickets, and their counts: one statement each per filter shape (and order).
+  const forCustomersShapes = shapeCache<Runnable<Ticket & { rn: number }>>();
+  const countsForCustomersShapes = shapeCache<ReturnType<typeof database.statement<CountRow & { customer_id: number }>>>();
 
   async function listForCustomers(
     tenantId: string,
@@ -214,23 +221,25 @@ export function createTicketsConnector({ database }: { database: Database }): Ti
     }
     const order = orderKeys[query.order];
     const where = ticketWhere(tenantId, { ...query.filter, customerId: null });
-    const conditions = [...where.conditions(), inArray(tickets.customerId, [...customerIds])];
-    const ranked = db
-      .select({
-        ...ticketColumns,
-        rn: sql<number>`row_number() OVER (PARTITION BY ${tickets.customerId} ORDER BY ${orderByKey(order.columns)})`.as('rn'),
-      })
-      .from(tickets)
-      .where(and(...conditions))
-      .as('ranked');
-    // The list of customers varies in length, so this statement is built per batch (one per page of customers).
-    const rows = await db
-      .select()
-      .from(ranked)
-      .where(sql`${ranked.rn} <= ${query.page.first + 1}`)
-      .orderBy(ranked.customerId, ranked.rn)
-      .prepare('tickets_for_customers')
-      .execute(where.values);
+    const statement = forCustomersShapes(`${query.order}|${where.shape}`, () => {
+      const ranked = db
+        .select({
+          ...ticketColumns,
+          rn: sql<number>`row_number() OVER (PARTITION BY ${tickets.customerId} ORDER BY ${orderByKey(order.columns)})`.as('rn'),
+        })
+        .from(tickets)
+        .where(and(...where.conditions(), anyId(tickets.customerId, 'customerIds')))
+        .as('ranked');
+      return db
+        .select()
+        .from(ranked)
+        .where(sql`${ranked.rn} <= ${sql.placeholder('perCustomer')}`)
+        .orderBy(ranked.customerId, ranked.rn)
+        .prepare('tickets_for_customers');
+    });
+    const rows = await database.timed(() =>
+      statement.execute({ ...where.values, customerIds: [...customerIds], perCustomer: query.page.first + 1 }),
+    );
     const byCustomer = new Map<number, Ticket[]>(customerIds.map((id) => [id, []]));
     for (const { rn: _rn, ...row } of rows) byCustomer.get(row.customerId)?.push(row);
     for (const [customerId, customerRows] of byCustomer) {
@@ -245,10 +254,14 @@ export function createTicketsConnector({ database }: { database: Database }): Ti
     filter: TicketFilter,
   ): Promise<Map<number, TicketSummary>> {
     const where = ticketWhere(tenantId, { ...filter, customerId: null });
-    const conditions = [...where.conditions(), inArray(tickets.customerId, [...customerIds])];
-    const rows = await database.statement<CountRow & { customer_id: number }>(
-      () => sql`SELECT customer_id, status, priority, count(*)::int AS n FROM tickets WHERE ${and(...conditions)} GROUP BY 1, 2, 3`,
-    )(where.values);
+    const statement = countsForCustomersShapes(where.shape, () =>
+      database.statement<CountRow & { customer_id: number }>(
+        () =>
+          sql`SELECT customer_id, status, priority, count(*)::int AS n FROM tickets
+            WHERE ${and(...where.conditions(), anyId(tickets.customerId, 'customerIds'))} GROUP BY 1, 2, 3`,
+      ),
+    );
+    const rows = await statement({ ...where.values, customerIds: [...customerIds] });
     const counts = new Map<number, CountsByStatusPriority>(customerIds.map((id) => [id, emptyTicketCounts()]));
     for (const row of rows) counts.get(Number(row.customer_id))![row.status][row.priority] = Number(row.n);
     return new Map([...counts].map(([id, c]) => [id, summarizeTicketCounts(c)]));
