@@ -36,6 +36,23 @@ describe(`counts beside the page (${databaseKind})`, () => {
   });
 });
 
+describe(`one summary statement per metric and period per request (${databaseKind})`, () => {
+  it('metricSummary and a metrics totalCount over the same period share one aggregate; another period reads its own', async () => {
+    const query = `query ($from: Date!, $to: Date!, $other: Date!) {
+      summary: metricSummary(metric: "daily_active_users", from: $from, to: $to) { dataPoints average }
+      points: metrics(filter: {metric: "daily_active_users", from: $from, to: $to}, first: 3) { totalCount voiceSummary nodes { value } }
+      again: metricSummary(metric: "daily_active_users", from: $other, to: $to) { dataPoints } }`;
+    const same = await statementsFor(query, { from: '2026-11-10', to: '2026-11-24', other: '2026-11-10' });
+    const summaries = () => server.statements.filter((statement) => /ntile/.test(statement)).length;
+    expect(summaries()).toBe(1);
+    expect(same.data.summary.dataPoints).toBe(15);
+    expect(same.data.points.totalCount).toBe(15);
+    const other = await statementsFor(query, { from: '2026-11-10', to: '2026-11-24', other: '2026-11-20' });
+    expect(summaries()).toBe(2);
+    expect(other.data.again.dataPoints).toBe(5);
+  });
+});
+
 describe(`N+1 guard (${databaseKind})`, () => {
   it('tickets { customer { name } } costs the same number of statements for 10 and 100 tickets', async () => {
     const query = 'query($n: Int) { tickets(first: $n, orderBy: TICKET_ID_ASC) { nodes { ticketId customer { name email } } } }';

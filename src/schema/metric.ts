@@ -1,7 +1,9 @@
 // Analytics metrics: MetricPoint, Query.metrics (a time-series connection), Query.metricSummary and Query.metricNames.
-import type { MetricFilter, MetricPoint } from '../connectors/metrics';
+import { createContextCache } from '@pothos/core';
+import type { MetricFilter, MetricPoint, MetricSummary } from '../connectors/metrics';
 import { metricsVoiceSummary, trendOf } from '../insights';
 import { builder } from './builder';
+import type { GraphQLContext } from './context';
 import { connectionResult, pageRequest, pagingArgs, summaryFor } from './connection';
 import { TrendEnum } from './enums';
 import { lastDaysValidation, noNulCharacter } from './validation';
@@ -11,6 +13,23 @@ const metricNameValidation = {
   maxLength: [100, { message: 'must be 1 to 100 characters' }],
   regex: noNulCharacter,
 } satisfies import('@pothos/plugin-zod').StringValidationOptions;
+
+/**
+ * One summary statement per metric and period per request: a question that asks for `metricSummary` and a `metrics`
+ * connection's totalCount over the same period (the usual voice question) reads the same aggregate once.
+ */
+const summaryOnce = createContextCache((ctx: GraphQLContext) => {
+  const runs = new Map<string, Promise<MetricSummary>>();
+  return (filter: MetricFilter): Promise<MetricSummary> => {
+    const key = JSON.stringify([filter.metric ?? null, filter.from ?? null, filter.to ?? null, filter.lastDays ?? null]);
+    let run = runs.get(key);
+    if (!run) {
+      run = ctx.connectors.metrics.summarize(ctx.tenantId, filter);
+      runs.set(key, run);
+    }
+    return run;
+  };
+});
 
 export const MetricPointRef = builder.objectRef<MetricPoint>('MetricPoint').implement({
   description: 'One daily value of a metric.',
@@ -80,7 +99,7 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx, info) => {
       const filter: MetricFilter = { ...args.filter };
       const { metrics } = ctx.connectors;
-      const summary = summaryFor(info, () => metrics.summarize(ctx.tenantId, filter));
+      const summary = summaryFor(info, () => summaryOnce(ctx)(filter));
       const page = await metrics.list(ctx.tenantId, { filter, order: 'NEWEST_FIRST', page: pageRequest(args) });
       return connectionResult(page, {
         noun: 'data points',
@@ -103,7 +122,7 @@ builder.queryFields((t) => ({
       lastDays: t.arg.int({ validate: lastDaysValidation }),
     },
     resolve: async (_root, args, ctx) => {
-      const s = await ctx.connectors.metrics.summarize(ctx.tenantId, args);
+      const s = await summaryOnce(ctx)(args);
       return {
         metric: args.metric,
         from: s.range.from ?? s.firstDate,
