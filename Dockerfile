@@ -13,10 +13,12 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 # ---- build: every dependency, type-check src/, bundle the entry points into dist/
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
+# patches/ (applied by npm's postinstall through patch-package) and the postinstall script come before npm ci.
 COPY package.json package-lock.json ./
+COPY patches ./patches
+COPY scripts ./scripts
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts ./scripts
 COPY src ./src
 RUN npm run build
 
@@ -28,6 +30,8 @@ ENV NODE_ENV=production \
     DATA_DIR=/app/.data/pglite
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY patches ./patches
+COPY scripts ./scripts
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # migrations/, data/ and examples/ (GraphiQL's tabs) sit beside dist/: the bundles find them as ../migrations, ../data, ../examples.
 COPY migrations ./migrations

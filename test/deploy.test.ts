@@ -278,6 +278,18 @@ describe('Dockerfile', () => {
     expect(runs).toContain('npm run build');
   });
 
+  it('gives every npm ci the patches and the postinstall script that applies them (patch-package), before it runs', () => {
+    expect(JSON.parse(read('package.json')).scripts.postinstall).toMatch(/^patch-package && node scripts\/postinstall\.mjs$/);
+    for (const stage of stages.filter((s) => s.instructions.some((i) => i.keyword === 'RUN' && i.args.startsWith('npm ci')))) {
+      const at = (match: (i: Instruction) => boolean) => stage.instructions.findIndex(match);
+      const install = at((i) => i.keyword === 'RUN' && i.args.startsWith('npm ci'));
+      expect(at((i) => i.keyword === 'COPY' && i.args === 'patches ./patches'), stage.name).toBeGreaterThanOrEqual(0);
+      expect(at((i) => i.keyword === 'COPY' && i.args === 'patches ./patches'), stage.name).toBeLessThan(install);
+      expect(at((i) => i.keyword === 'COPY' && i.args === 'scripts ./scripts'), stage.name).toBeLessThan(install);
+      expect(at((i) => i.keyword === 'COPY' && i.args === 'scripts ./scripts'), stage.name).toBeGreaterThanOrEqual(0);
+    }
+  });
+
   for (const target of ['runtime', 'voice-offline']) {
     it(`${target}: node as PID 1 with start:prod's flags, a non-root user, a health check on /health, port 4000`, () => {
       const instructions = effective(stages, target);
