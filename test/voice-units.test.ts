@@ -143,6 +143,37 @@ describe('event log', () => {
     log.close();
   });
 
+  it('reads without a promise per event (tryNext/onReady): what is there now, a call back once when the log grows, the end', () => {
+    const log = createEventLog();
+    const w = log.openTurn('t', 's', 'turn1');
+    w.append({ type: 'TranscriptEvent', text: 'hi' });
+    const sub = log.subscribe('t', 's', 'turn1');
+    expect(sub.tryNext!()).toMatchObject({ done: false, value: { seq: 1 } });
+    expect(sub.tryNext!()).toBeNull();
+    let woken = 0;
+    sub.onReady!(() => woken++);
+    w.append({ type: 'ResponseTextEvent', text: 'Hello.' });
+    w.append({ type: 'ResponseTextEvent', text: 'Again.' });
+    expect(woken).toBe(1); // once, however many events arrive before it reads
+    expect([sub.tryNext!()?.value, sub.tryNext!()?.value].map((e) => (e as VoiceEvent).seq)).toEqual([2, 3]);
+    sub.onReady!(() => woken++);
+    w.append({ type: 'TurnCompletedEvent', responseText: 'Hello.', timings: { sttMs: null, agentMs: 1, firstAudioMs: null, totalMs: 2 } });
+    expect(woken).toBe(2);
+    expect(sub.tryNext!()).toMatchObject({ done: false, value: { seq: 4 } });
+    expect(sub.tryNext!()).toEqual({ done: true, value: undefined });
+
+    // A session-wide reader that unsubscribes while waiting is called back and then reads the end.
+    const session = log.subscribe('t', 's');
+    while (session.tryNext!()) {
+      /* the replay */
+    }
+    let ended = false;
+    session.onReady!(() => (ended = session.tryNext!()?.done === true));
+    void session.return();
+    expect(ended).toBe(true);
+    log.close();
+  });
+
   it('keeps tenants apart', () => {
     const log = createEventLog();
     log.openTurn('a', 's', 'x').append({ type: 'TranscriptEvent', text: 'a' });

@@ -59,6 +59,13 @@ export interface EventLogOptions {
 
 export interface Subscription extends AsyncIterableIterator<VoiceEvent> {
   return(): Promise<IteratorResult<VoiceEvent>>;
+  /**
+   * Reading without a promise per event, for a fan-out to thousands of readers (server/shared-subscriptions.ts):
+   * the next step if there is one now, else null; then `onReady` calls back once when the log has grown or ended.
+   * A reader uses either these or `next()`, not both at once.
+   */
+  tryNext?(): IteratorResult<VoiceEvent> | null;
+  onReady?(callback: () => void): void;
 }
 
 export interface EventLog {
@@ -263,6 +270,16 @@ export function createEventLog(options: EventLogOptions = {}): EventLog {
       async return() {
         stop();
         return { done: true, value: undefined };
+      },
+      tryNext: step,
+      onReady(callback) {
+        const waker: Waker = () => {
+          s.wakers.delete(waker);
+          pending = null;
+          callback();
+        };
+        pending = waker;
+        s.wakers.add(waker);
       },
     };
     return iterator;

@@ -180,6 +180,13 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
         release();
         return inner.return();
       },
+      // The promise-free reading of the event log, passed through (a fan-out reads session-wide subscriptions too).
+      tryNext() {
+        const result = inner.tryNext!();
+        if (result?.done) release();
+        return result;
+      },
+      onReady: (callback) => inner.onReady!(callback),
     };
     return reader;
   }
