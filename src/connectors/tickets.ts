@@ -204,7 +204,7 @@ export function createTicketsConnector({ database }: { database: Database }): Ti
   }
 
   // First pages of many customers' tickets, and their counts: one statement each per filter shape (and order).
-  const forCustomersShapes = shapeCache<Runnable<Ticket & { rn: number }>>();
+  const forCustomersShapes = shapeCache<Runnable<Ticket>>();
   const countsForCustomersShapes = shapeCache<ReturnType<typeof database.statement<CountRow & { customer_id: number }>>>();
 
   async function listForCustomers(
@@ -221,27 +221,36 @@ export function createTicketsConnector({ database }: { database: Database }): Ti
     }
     const order = orderKeys[query.order];
     const where = ticketWhere(tenantId, { ...query.filter, customerId: null });
+    // Each customer's first rows through the order index, LIMIT per customer (a LATERAL subquery per id): reading a
+    // customer's whole ticket list to number it (row_number() over an IN list) cost 2.4 ms at 1M tickets for 239 rows.
     const statement = forCustomersShapes(`${query.order}|${where.shape}`, () => {
-      const ranked = db
-        .select({
-          ...ticketColumns,
-          rn: sql<number>`row_number() OVER (PARTITION BY ${tickets.customerId} ORDER BY ${orderByKey(order.columns)})`.as('rn'),
-        })
+      const page = db
+        .select({ ...ticketColumns, rn: sql<number>`row_number() OVER (ORDER BY ${orderByKey(order.columns)})`.as('rn') })
         .from(tickets)
-        .where(and(...where.conditions(), anyId(tickets.customerId, 'customerIds')))
-        .as('ranked');
+        .where(and(...where.conditions(), sql`${tickets.customerId} = ids.customer_id`))
+        .orderBy(orderByKey(order.columns))
+        .limit(sql.placeholder('perCustomer'))
+        .as('page');
       return db
-        .select()
-        .from(ranked)
-        .where(sql`${ranked.rn} <= ${sql.placeholder('perCustomer')}`)
-        .orderBy(ranked.customerId, ranked.rn)
+        .select({
+          ticketId: page.ticketId,
+          customerId: page.customerId,
+          subject: page.subject,
+          priority: page.priority,
+          status: page.status,
+          createdAt: page.createdAt,
+          updatedAt: page.updatedAt,
+        })
+        .from(sql`unnest(${sql.placeholder('customerIds')}::int[]) AS ids(customer_id)`)
+        .crossJoinLateral(page)
+        .orderBy(page.customerId, page.rn)
         .prepare('tickets_for_customers');
     });
     const rows = await database.timed(() =>
       statement.execute({ ...where.values, customerIds: [...customerIds], perCustomer: query.page.first + 1 }),
     );
     const byCustomer = new Map<number, Ticket[]>(customerIds.map((id) => [id, []]));
-    for (const { rn: _rn, ...row } of rows) byCustomer.get(row.customerId)?.push(row);
+    for (const row of rows) byCustomer.get(row.customerId)?.push(row);
     for (const [customerId, customerRows] of byCustomer) {
       pages.set(customerId, toPage(customerRows, query.page, (row) => encodeCursor(query.order, order.key(row))));
     }
