@@ -84,6 +84,9 @@ const orderKeys: Record<TicketOrder, OrderKey<Ticket>> = {
   TICKET_ID_DESC: { columns: [{ expr: id, dir: 'desc' }], key: (t) => [t.ticketId], shape: ['number'] },
 };
 
+/** The priority named by the priority_rank column, in SQL (grouping by the rank lets an index that holds it answer). */
+const priorityOfRank = sql.raw(`(CASE priority_rank ${TICKET_PRIORITIES.map((p, i) => `WHEN ${i + 1} THEN '${p}'`).join(' ')} END)`);
+
 export function priorityRank(priority: TicketPriority): number {
   return TICKET_PRIORITIES.indexOf(priority) + 1;
 }
@@ -162,8 +165,11 @@ export function createTicketsConnector({ database }: { database: Database }): Ti
     if (filter.search || filter.customerId != null) {
       // Narrow sets (one customer's tickets, a trigram match): count the rows themselves.
       const where = ticketWhere(tenantId, filter);
+      // By priority_rank, not priority: with a customer, the customer index holds both and the count is index-only.
       const statement = summaryShapes(`rows|${where.shape}`, () =>
-        database.statement<CountRow>(() => sql`SELECT status, priority, count(*)::int AS n FROM tickets WHERE ${and(...where.conditions())} GROUP BY 1, 2`),
+        database.statement<CountRow>(
+          () => sql`SELECT status, ${priorityOfRank} AS priority, count(*)::int AS n FROM tickets WHERE ${and(...where.conditions())} GROUP BY status, priority_rank`,
+        ),
       );
       rows = await statement(where.values);
     } else {
@@ -213,7 +219,8 @@ export function createTicketsConnector({ database }: { database: Database }): Ti
     query: ListQuery<TicketFilter, TicketOrder>,
   ): Promise<Map<number, Page<Ticket>>> {
     const pages = new Map<number, Page<Ticket>>();
-    if (query.page.after != null || (query.page.page ?? 1) > 1) {
+    // One customer (the usual nested question) or a later page: the plain page query per customer, the cheapest SQL.
+    if (customerIds.length === 1 || query.page.after != null || (query.page.page ?? 1) > 1) {
       for (const customerId of customerIds) {
         pages.set(customerId, await list(tenantId, { ...query, filter: { ...query.filter, customerId } }));
       }
@@ -262,12 +269,13 @@ export function createTicketsConnector({ database }: { database: Database }): Ti
     customerIds: readonly number[],
     filter: TicketFilter,
   ): Promise<Map<number, TicketSummary>> {
+    if (customerIds.length === 1) return new Map([[customerIds[0], await summarize(tenantId, { ...filter, customerId: customerIds[0] })]]);
     const where = ticketWhere(tenantId, { ...filter, customerId: null });
     const statement = countsForCustomersShapes(where.shape, () =>
       database.statement<CountRow & { customer_id: number }>(
         () =>
-          sql`SELECT customer_id, status, priority, count(*)::int AS n FROM tickets
-            WHERE ${and(...where.conditions(), anyId(tickets.customerId, 'customerIds'))} GROUP BY 1, 2, 3`,
+          sql`SELECT customer_id, status, ${priorityOfRank} AS priority, count(*)::int AS n FROM tickets
+            WHERE ${and(...where.conditions(), anyId(tickets.customerId, 'customerIds'))} GROUP BY customer_id, status, priority_rank`,
       ),
     );
     const rows = await statement({ ...where.values, customerIds: [...customerIds] });

@@ -76,12 +76,15 @@ export const tickets = pgTable(
       t.createdAt.desc().nullsFirst(),
       t.ticketId.desc().nullsFirst(),
     ),
+    // status last (after the unique ticket_id, so the order is unchanged): a customer's counts by status and priority
+    // come from this index alone (an index-only scan), not from a heap fetch per ticket.
     index('tickets_customer_priority_order_idx').on(
       t.tenantId,
       t.customerId,
       t.priorityRank,
       t.createdAt.desc().nullsFirst(),
       t.ticketId.desc().nullsFirst(),
+      t.status,
     ),
     index('tickets_created_idx').on(t.tenantId, t.createdAt.desc().nullsFirst(), t.ticketId.desc().nullsFirst()),
     index('tickets_status_created_idx').on(t.tenantId, t.status, t.createdAt.desc().nullsFirst(), t.ticketId.desc().nullsFirst()),

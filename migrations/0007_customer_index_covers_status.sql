@@ -1,0 +1,2 @@
+DROP INDEX "tickets_customer_priority_order_idx";--> statement-breakpoint
+CREATE INDEX "tickets_customer_priority_order_idx" ON "tickets" USING btree ("tenant_id","customer_id","priority_rank","created_at" DESC NULLS FIRST,"ticket_id" DESC NULLS FIRST,"status");
