@@ -41,6 +41,8 @@ describe.skipIf(!usingPostgres)('prepared statements (postgres)', () => {
           expect(pages.get(id)!.edges.map((edge) => edge.node.customerId)).toEqual(Array(Math.min(2, n)).fill(id));
         }
         expect((await createConnectors(client).customers.byIds('default', ids)).map((c) => c.customerId).sort()).toEqual(ids);
+        // A batch of one id takes its own statement (equality rather than = ANY).
+        expect((await createConnectors(client).customers.byIds('default', [2])).map((c) => c.customerId)).toEqual([2]);
         // postgres.js prepares its own start-up query for array types; the rest are ours.
         const [prepared] = await client.rows<{ n: number }>(
           sql`SELECT count(*)::int AS n FROM pg_prepared_statements

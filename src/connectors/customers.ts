@@ -162,9 +162,17 @@ export function createCustomersConnector({ database }: { database: Database }): 
     .from(customers)
     .where(and(eq(customers.tenantId, sql.placeholder('tenantId')), anyId(customers.customerId, 'ids')))
     .prepare('customers_by_ids');
+  // One id (a batch of one: the usual single customer) by equality, which PostgreSQL answers in about half the time of
+  // = ANY($ids) (a prepared primary-key lookup: 43,000-44,000 against 23,000-25,000 statements/s here).
+  const byIdStatement = db
+    .select(customerColumns)
+    .from(customers)
+    .where(and(eq(customers.tenantId, sql.placeholder('tenantId')), eq(customers.customerId, sql.placeholder('id'))))
+    .prepare('customer_by_id');
 
   async function byIds(tenantId: string, customerIds: readonly number[]): Promise<Customer[]> {
     if (customerIds.length === 0) return [];
+    if (customerIds.length === 1) return database.timed(() => byIdStatement.execute({ tenantId, id: customerIds[0] }));
     return database.timed(() => byIdsStatement.execute({ tenantId, ids: [...customerIds] }));
   }
 
