@@ -35,6 +35,27 @@ export function anyId(column: SQLWrapper, name: string): SQL {
   return sql`${column} = ANY(${sql.placeholder(name)}::int[])`;
 }
 
+/**
+ * A source's rows by tenant and id, for a DataLoader batch: `select(where)` prepared twice, once for many ids
+ * (`= ANY`) and once for a batch of one, the usual single customer or ticket, by equality, which PostgreSQL answers
+ * in about half the time (a prepared primary-key lookup: 43,000-44,000 against 23,000-25,000 statements/s here).
+ */
+export function byIdStatements<T>(
+  database: Pick<Database, 'timed'>,
+  name: string,
+  select: (where: SQL) => { prepare(name: string): Runnable<T> },
+  columns: { tenant: SQLWrapper; id: SQLWrapper },
+): (tenantId: string, ids: readonly number[]) => Promise<T[]> {
+  const tenant = sql`${columns.tenant} = ${sql.placeholder('tenantId')}`;
+  const one = select(sql`${tenant} AND ${columns.id} = ${sql.placeholder('id')}`).prepare(`${name}_by_id`);
+  const many = select(sql`${tenant} AND ${anyId(columns.id, 'ids')}`).prepare(`${name}_by_ids`);
+  return async (tenantId, ids) => {
+    if (ids.length === 0) return [];
+    if (ids.length === 1) return database.timed(() => one.execute({ tenantId, id: ids[0] }));
+    return database.timed(() => many.execute({ tenantId, ids: [...ids] }));
+  };
+}
+
 /** One built thing per shape key, for the life of a connector. */
 export function shapeCache<T>(): (key: string, build: () => T) => T {
   const built = new Map<string, T>();
