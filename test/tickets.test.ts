@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseKind } from './helpers/database';
 import { type TestServer, generatedDataDir, startTestServer } from './helpers/server';
-import { type Dataset, type SeedTicket, instant, priorityRank, readDataset } from './helpers/truth';
+import { type Dataset, type TicketFilterArgs, expectedTickets, instant, readDataset } from './helpers/truth';
 
 let server: TestServer;
 let data: Dataset;
@@ -24,28 +24,8 @@ const PAGE_QUERY = `query($filter: TicketFilter, $orderBy: TicketOrder, $first: 
   }
 }`;
 
-type Filter = { status?: string; priority?: string; customerId?: number; createdAfter?: string; createdBefore?: string; search?: string };
-
-function expected(filter: Filter, order = 'PRIORITY'): SeedTicket[] {
-  const rows = data.tickets.filter(
-    (t) =>
-      (!filter.status || t.status === filter.status.toLowerCase()) &&
-      (!filter.priority || t.priority === filter.priority.toLowerCase()) &&
-      (filter.customerId == null || t.customer_id === filter.customerId) &&
-      (!filter.createdAfter || instant(t.created_at) >= Date.parse(filter.createdAfter)) &&
-      (!filter.createdBefore || instant(t.created_at) < Date.parse(filter.createdBefore)) &&
-      (!filter.search || t.subject.toLowerCase().includes(filter.search.toLowerCase())),
-  );
-  const byNewest = (a: SeedTicket, b: SeedTicket) => instant(b.created_at) - instant(a.created_at) || b.ticket_id - a.ticket_id;
-  const compare: Record<string, (a: SeedTicket, b: SeedTicket) => number> = {
-    PRIORITY: (a, b) => priorityRank[a.priority] - priorityRank[b.priority] || byNewest(a, b),
-    NEWEST_FIRST: byNewest,
-    OLDEST_FIRST: (a, b) => -byNewest(a, b),
-    TICKET_ID_ASC: (a, b) => a.ticket_id - b.ticket_id,
-    TICKET_ID_DESC: (a, b) => b.ticket_id - a.ticket_id,
-  };
-  return rows.sort(compare[order]);
-}
+type Filter = TicketFilterArgs;
+const expected = (filter: Filter, order = 'PRIORITY') => expectedTickets(data, filter, order);
 
 async function walkByCursor(filter: Filter, orderBy: string, first: number) {
   const ids: number[] = [];

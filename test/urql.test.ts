@@ -24,7 +24,7 @@ import {
 import { introspection } from '../examples/generated/introspection';
 import { databaseKind } from './helpers/database';
 import { generatedDataDir } from './helpers/server';
-import { type Dataset, type SeedTicket, instant, priorityRank, readDataset } from './helpers/truth';
+import { type Dataset, expectedTicketIds, expectedPoints as expectedPointsOf, lastDaysWindow, readDataset } from './helpers/truth';
 import { type VoiceServer, startVoiceServer } from './helpers/voice';
 
 let vs: VoiceServer;
@@ -118,33 +118,8 @@ afterEach(async () => {
 // ---- Truth from the seed files ----
 
 type TicketFilter = { status?: 'OPEN' | 'CLOSED'; priority?: 'HIGH' | 'MEDIUM' | 'LOW' };
-
-function expectedTickets(filter: TicketFilter, order: string): number[] {
-  const rows = data.tickets.filter(
-    (t) => (!filter.status || t.status === filter.status.toLowerCase()) && (!filter.priority || t.priority === filter.priority.toLowerCase()),
-  );
-  const byNewest = (a: SeedTicket, b: SeedTicket) => instant(b.created_at) - instant(a.created_at) || b.ticket_id - a.ticket_id;
-  const compare: Record<string, (a: SeedTicket, b: SeedTicket) => number> = {
-    PRIORITY: (a, b) => priorityRank[a.priority] - priorityRank[b.priority] || byNewest(a, b),
-    OLDEST_FIRST: (a, b) => -byNewest(a, b),
-    TICKET_ID_ASC: (a, b) => a.ticket_id - b.ticket_id,
-  };
-  return rows.sort(compare[order]).map((t) => t.ticket_id);
-}
-
-const DAY_MS = 86_400_000;
-const utcToday = () => new Date(new Date().toISOString().slice(0, 10)).getTime();
-const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-/** The `lastDays: n` window as [from, to] (inclusive days, UTC), computed here rather than taken from the server. */
-const lastDaysWindow = (n: number) => [dayOf(utcToday() - (n - 1) * DAY_MS), dayOf(utcToday())] as const;
-
-function expectedPoints(metric: string, lastDays: number) {
-  const [from, to] = lastDaysWindow(lastDays);
-  return data.metrics
-    .filter((p) => p.metric === metric && p.date >= from && p.date <= to)
-    .sort((a, b) => (a.date < b.date ? 1 : a.date > b.date ? -1 : 0))
-    .map((p) => ({ date: p.date, value: p.value }));
-}
+const expectedTickets = (filter: TicketFilter, order: string) => expectedTicketIds(data, filter, order);
+const expectedPoints = (metric: string, lastDays: number) => expectedPointsOf(data, metric, lastDays);
 
 /** Page-number paging on the same field (an inline typed document: not one of the examples). */
 const TICKETS_BY_PAGE_NUMBER: TypedDocumentNode<
