@@ -1,6 +1,7 @@
 // The embedded database's install-time template (src/db/template.ts): a new DATA_DIR unpacked from it holds exactly
 // the database that initdb and the migrations make, keeps what is written to it, and a template made for other
 // migrations is never used. Embedded database only: PostgreSQL never uses it.
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +72,17 @@ describe.skipIf(usingPostgres)('the embedded database template', () => {
     writeFileSync(join(copy, '0001_tables.sql'), '-- changed\n', { flag: 'a' });
     expect(pgliteTemplateFile(copy)).not.toBe(pgliteTemplateFile());
     expect(readPgliteTemplate(join(scratch, 'missing.tar.gz'))).toBeUndefined();
+    // Without a template for these migrations a new directory is made by initdb (and main.ts says so).
+    const fresh = { DATABASE_URL: undefined, DATA_DIR: join(scratch, 'never-opened') };
+    expect(databaseStart(fresh, join(scratch, 'missing.tar.gz'))).toBe('initdb');
+    expect(databaseStart({ ...fresh, DATABASE_URL: 'postgres://x' }, join(scratch, 'missing.tar.gz'))).toBe('postgres');
+  });
+
+  it("npm's postinstall never fails an install: without the sources (the Dockerfile's dependency layers) it does nothing", () => {
+    const empty = mkdtempSync(join(tmpdir(), 'udc-postinstall-'));
+    const run = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'postinstall.mjs')], { cwd: empty, encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    expect(run.stdout + run.stderr).toBe('');
   });
 
   it('npm start creates a new DATA_DIR from it (made here if npm install did not), then imports the demo data', { timeout: 120_000 }, async () => {

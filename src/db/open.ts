@@ -11,10 +11,13 @@ import { isNewDataDir, pgliteTemplateFile, readPgliteTemplate } from './template
  * How the configured database comes up: a server (postgres), an embedded directory that already holds a database
  * (existing), or a new one unpacked from the install-time template (template) or made by initdb (initdb, slower).
  */
-export function databaseStart(config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR'>): 'postgres' | 'existing' | 'template' | 'initdb' {
+export function databaseStart(
+  config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR'>,
+  templateFile = pgliteTemplateFile(),
+): 'postgres' | 'existing' | 'template' | 'initdb' {
   if (config.DATABASE_URL) return 'postgres';
   if (!isNewDataDir(config.DATA_DIR)) return 'existing';
-  return existsSync(pgliteTemplateFile()) ? 'template' : 'initdb';
+  return existsSync(templateFile) ? 'template' : 'initdb';
 }
 
 export async function openConfiguredDatabase(
