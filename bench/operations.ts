@@ -17,6 +17,11 @@ export interface Operation {
    */
   postgraphile: { query: string; variables: Record<string, unknown>; totalPath: string[] };
   /**
+   * The same question for PostGraphile v5 where it differs from v4's: v5's amber preset names enum values as the
+   * database spells them (`open`, not `OPEN`). Otherwise v4's query, variables and totalPath serve both.
+   */
+  postgraphile5Query?: string;
+  /**
    * The simplest SQL answering the question, as a developer would write it by hand: one count and one page select
    * (and the customer's row for the nested question), run concurrently by the simplest-SQL floor.
    */
@@ -49,6 +54,8 @@ export function operations(anchor: string): Operation[] {
         variables: {},
         totalPath: ['allTickets', 'totalCount'],
       },
+      postgraphile5Query: `query OpenHigh { allTickets(condition: {tenantId: "default"}, filter: {status: {equalTo: open}, priority: {equalTo: high}},
+          orderBy: [CREATED_AT_DESC, TICKET_ID_DESC], first: 10) { totalCount nodes { ticketId subject priority status createdAt customerId } } }`,
       simplest: [
         { query: `SELECT count(*) FROM tickets WHERE tenant_id = $1 AND status = 'open' AND priority = 'high'`, params: [TENANT] },
         {
@@ -72,6 +79,8 @@ export function operations(anchor: string): Operation[] {
         variables: {},
         totalPath: ['allCustomers', 'totalCount'],
       },
+      postgraphile5Query: `query Active { allCustomers(condition: {tenantId: "default"}, filter: {status: {equalTo: active}}, orderBy: CUSTOMER_ID_ASC, first: 10) {
+          totalCount nodes { customerId name email status createdAt } } }`,
       simplest: [
         { query: `SELECT count(*) FROM customers WHERE tenant_id = $1 AND status = 'active'`, params: [TENANT] },
         {
@@ -149,6 +158,12 @@ export function requestBody(op: Operation): string {
 export function postgraphileBody(op: Operation): string {
   const { query, variables } = op.postgraphile;
   return JSON.stringify({ query, variables, operationName: query.match(/query (\w+)/)?.[1] });
+}
+
+/** The second anchor's request (PostGraphile v5). */
+export function postgraphile5Body(op: Operation): string {
+  const query = op.postgraphile5Query ?? op.postgraphile.query;
+  return JSON.stringify({ query, variables: op.postgraphile.variables, operationName: query.match(/query (\w+)/)?.[1] });
 }
 
 export function dig(value: unknown, path: string[]): unknown {

@@ -3,8 +3,8 @@
 // "READY <url>" on stdout and answers "stats" over IPC like bench/server.ts, so server-process.ts drives both.
 //
 // Authentication (--auth):
-// - gate (default): the bearer JWT is verified (HS256, jsonwebtoken, synchronous) in front of PostGraphile, which then
-//   runs each query with no transaction: PostGraphile's fastest configuration with a verified token.
+// - gate (default): the bearer JWT is verified in front of PostGraphile (anchor-gate.mjs), which then runs each query
+//   with no transaction: PostGraphile's fastest configuration with a verified token.
 // - jwt: PostGraphile's own `jwtSecret`: it verifies the token and puts its claims into `jwt.claims.*` settings, so
 //   every request runs BEGIN; select set_config(...); the query; COMMIT (what PostGraphile's docs set up for RLS).
 // - none: no token checked.
@@ -12,8 +12,8 @@ import Module, { createRequire } from 'node:module';
 import { createServer } from 'node:http';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import jwt from 'jsonwebtoken';
 import pg from 'pg';
+import { gateToken, passesGate } from './anchor-gate.mjs';
 
 // One graphql for all of PostGraphile. npm installs PostGraphile's graphql 15 twice (under postgraphile/ and
 // graphile-build-pg/) beside our graphql 16 at the top, and graphql-parse-resolve-info, hoisted to the top, picks 16:
@@ -61,25 +61,8 @@ const middleware = postgraphile(pool, 'public', {
   ...(mode === 'jwt' ? { jwtSecret: secret, jwtVerifyOptions: { algorithms: ['HS256'], audience: [] as unknown as string } } : {}),
 });
 
-const BEARER = /^Bearer +(\S+)$/i;
 const server = createServer((req, res) => {
-  if (mode === 'gate') {
-    const token = BEARER.exec(req.headers.authorization ?? '')?.[1];
-    let ok = false;
-    if (token) {
-      try {
-        jwt.verify(token, secret, { algorithms: ['HS256'] });
-        ok = true;
-      } catch {
-        ok = false;
-      }
-    }
-    if (!ok) {
-      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' });
-      res.end('{"errors":[{"message":"Authentication required"}]}');
-      return;
-    }
-  }
+  if (mode === 'gate' && !passesGate(req, res, secret)) return;
   middleware(req, res);
 });
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -88,7 +71,7 @@ if (!address || typeof address === 'string') throw new Error('no address');
 // PostGraphile builds its schema on the first request (introspection): ask once before saying READY.
 const warm = await fetch(`http://127.0.0.1:${address.port}/graphql`, {
   method: 'POST',
-  headers: { 'content-type': 'application/json', ...(mode === 'none' ? {} : { authorization: `Bearer ${jwt.sign({ sub: 'bench' }, secret, { algorithm: 'HS256' })}` }) },
+  headers: { 'content-type': 'application/json', ...(mode === 'none' ? {} : { authorization: `Bearer ${gateToken(secret)}` }) },
   body: JSON.stringify({ query: '{ __typename }' }),
 });
 if (!warm.ok) throw new Error(`PostGraphile did not start: ${warm.status} ${await warm.text()}`);

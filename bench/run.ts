@@ -8,7 +8,8 @@ import { BENCH_AUTHORIZATION, BENCH_AUTH_SECRET } from './auth';
 import { ANCHOR, type BenchDatabase, copyDatabase, prepareDatabase, size } from './dataset';
 import { type FloorResult, captureStatements, combineFloors, openBenchDatabase, runFloor } from './floor';
 import { type LoadResult, combineLoads, runLoad } from './load';
-import { type Operation, dig, operations, postgraphileBody, requestBody } from './operations';
+import { type Operation, dig, operations, postgraphile5Body, postgraphileBody, requestBody } from './operations';
+import { type Postgraphile5, preparePostgraphile5 } from './postgraphile5';
 import { renderMarkdown } from './report';
 import { type ServerProcess, spawnBenchServer } from './server-process';
 import { type SubscriberResult, runSubscriberBench } from './subscribers';
@@ -77,8 +78,12 @@ export interface OperationResult {
   /** The simplest SQL answering the question (operations.ts `simplest`): the floor that counts. */
   simplestFloor?: FloorResult;
   /** PostGraphile v4 + connection-filter on a copy of the same database, the same question without voice fields. */
-  postgraphile?: (LoadResult & { serverCpuMicrosPerRequest: number; totalCount: number | null; exact: boolean }) | null;
+  postgraphile?: AnchorResult | null;
+  /** PostGraphile v5 + connection-filter on the same copy, the same question (the faster of the two is the anchor). */
+  postgraphile5?: AnchorResult | null;
 }
+
+export type AnchorResult = LoadResult & { serverCpuMicrosPerRequest: number; totalCount: number | null; exact: boolean };
 
 export interface SizeResult {
   tickets: number;
@@ -87,6 +92,8 @@ export interface SizeResult {
   importSeconds: number | null;
   /** Why PostGraphile was not measured at this size (PGlite, --skip postgraphile). */
   postgraphileSkipped?: string;
+  /** Why PostGraphile v5 was not measured at this size (as above, or it could not be installed: no Node 22). */
+  postgraphile5Skipped?: string;
   operations: OperationResult[];
 }
 
@@ -99,6 +106,8 @@ export interface BenchResults {
   auth: boolean;
   /** The anchor's versions and how it checked the token. */
   postgraphile?: { version: string; connectionFilter: string; auth: 'gate' | 'jwt' | 'none' };
+  /** The second anchor, PostGraphile v5: its versions and the Node it ran on, or why it was not measured. */
+  postgraphile5?: { version: string; connectionFilter: string; node: string } | { skipped: string };
   /** Whether the benchmark databases were vacuumed and analysed after the import (false: --no-vacuum). */
   vacuumed?: boolean;
   /** Interleaved slices per uncached figure (ours, PostGraphile, floors). */
@@ -112,8 +121,18 @@ export interface BenchResults {
   subscribers: SubscriberResult[] | { skipped: string };
 }
 
+const anchorArgs = (url: string) => ['--url', url, '--auth', postgraphileAuth, ...(withAuth ? ['--auth-secret', BENCH_AUTH_SECRET] : [])];
+
 function startPostgraphile(url: string): Promise<ServerProcess> {
-  return spawnBenchServer(['--url', url, '--auth', postgraphileAuth, ...(withAuth ? ['--auth-secret', BENCH_AUTH_SECRET] : [])], 'bench/postgraphile-server.ts');
+  return spawnBenchServer(anchorArgs(url), 'bench/postgraphile-server.ts');
+}
+
+/** PostGraphile v5, once installed (bench/postgraphile5.ts), or why it is not measured. */
+let postgraphile5: Postgraphile5 | { skipped: string } = { skipped: 'not prepared' };
+
+function startPostgraphile5(url: string): Promise<ServerProcess> {
+  if (!('node' in postgraphile5)) throw new Error(postgraphile5.skipped);
+  return spawnBenchServer(anchorArgs(url), postgraphile5.script, { node: postgraphile5.node });
 }
 
 const packageVersion = (name: string) => (JSON.parse(readFileSync(`node_modules/${name}/package.json`, 'utf8')) as { version: string }).version;
@@ -174,7 +193,8 @@ async function benchSize(tickets: number, keepForLater: boolean): Promise<SizeRe
     const simplestFloors = new Map<string, FloorResult>();
     const api = new Map<string, OperationResult['api']>();
     const cached = new Map<string, NonNullable<OperationResult['cached']>>();
-    const anchor = new Map<string, NonNullable<OperationResult['postgraphile']>>();
+    /** Each anchor's result per operation: PostGraphile v4 ('postgraphile') and v5 ('postgraphile5'). */
+    const anchorResults = { postgraphile: new Map<string, AnchorResult>(), postgraphile5: new Map<string, AnchorResult>() };
     const single = new Map<string, LoadResult>();
     const load = (url: string, body: string, secs: number, keepSamples = false) =>
       runLoad(url, body, { connections: CONNECTIONS, seconds: secs, warmupSeconds: 0, headers: authHeaders, keepSamples });
@@ -203,59 +223,64 @@ async function benchSize(tickets: number, keepForLater: boolean): Promise<SizeRe
     ];
     if (!interleaveFloors) for (const op of ops) for (let round = 0; round < rounds; round++) for (const step of floorSteps(op)) await step();
     const ours = await startServer(bench, false);
-    let theirs: ServerProcess | undefined;
+    /** The anchors up for this size: v4 and, where it could be installed, v5, both on the same copy of the data. */
+    const anchors: { key: keyof typeof anchorResults; name: string; server: ServerProcess; body: (op: Operation) => string; totals: Map<string, number> }[] = [];
     try {
-      theirs = postgraphileDb ? await startPostgraphile(postgraphileDb.url) : undefined;
-      const postgraphileTotals = new Map<string, number | null>();
-      if (theirs) {
-        // Correctness first, as for ours: an answer with errors aborts; its totalCount is compared with the SQL truth.
-        for (const op of ops) {
-          const answer = await ask(theirs.url, postgraphileBody(op));
-          if (answer.errors?.length || !answer.data) throw new Error(`PostGraphile ${op.id} answered with errors: ${JSON.stringify(answer.errors)}`);
-          postgraphileTotals.set(op.id, dig(answer.data, op.postgraphile.totalPath) as number);
+      if (postgraphileDb) {
+        anchors.push({ key: 'postgraphile', name: 'PostGraphile v4', server: await startPostgraphile(postgraphileDb.url), body: postgraphileBody, totals: new Map() });
+        if ('node' in postgraphile5) {
+          anchors.push({ key: 'postgraphile5', name: 'PostGraphile v5', server: await startPostgraphile5(postgraphileDb.url), body: postgraphile5Body, totals: new Map() });
         }
       }
+      // Correctness first, as for ours: an answer with errors aborts; its totalCount is compared with the SQL truth.
+      for (const anchor of anchors) {
+        for (const op of ops) {
+          const answer = await ask(anchor.server.url, anchor.body(op));
+          if (answer.errors?.length || !answer.data) throw new Error(`${anchor.name} ${op.id} answered with errors: ${JSON.stringify(answer.errors)}`);
+          anchor.totals.set(op.id, dig(answer.data, op.postgraphile.totalPath) as number);
+        }
+      }
+      const contenders = [{ key: 'api' as const, server: ours, body: requestBody }, ...anchors];
       // A fresh server compiles its hot paths in its first seconds under load: warm it on every operation before
       // timing any, so that the first operation timed is not charged with that (it used to read 2x slower).
-      for (const op of ops) {
-        await load(ours.url, requestBody(op), warmupSeconds);
-        if (theirs) await load(theirs.url, postgraphileBody(op), warmupSeconds);
-      }
+      for (const op of ops) for (const c of contenders) await load(c.server.url, c.body(op), warmupSeconds);
       const slice = seconds / rounds;
       for (const op of ops) {
         // The quick run keeps under 3 minutes by letting the server-wide pass above be each operation's warm-up.
         if (!quick) {
-          for (const [server, body] of [[ours, requestBody(op)], ...(theirs ? [[theirs, postgraphileBody(op)] as const] : [])] as const) {
-            const warm = await load(server.url, body, warmupSeconds);
-            if (warm.non2xx || warm.errors) log(`size ${s.label} ${op.id}: ${warm.non2xx} non-2xx answers and ${warm.errors} errors in warm-up`);
+          for (const c of contenders) {
+            const warm = await load(c.server.url, c.body(op), warmupSeconds);
+            if (warm.non2xx || warm.errors) log(`size ${s.label} ${op.id}: ${c.key} had ${warm.non2xx} non-2xx answers and ${warm.errors} errors in warm-up`);
           }
         }
-        const parts = { api: [] as { result: LoadResult; cpuMicros: number }[], postgraphile: [] as { result: LoadResult; cpuMicros: number }[] };
+        const parts = new Map(contenders.map((c) => [c.key, [] as { result: LoadResult; cpuMicros: number }[]]));
         const [simplestStep, replayStep] = floorSteps(op);
         const steps: (() => Promise<void>)[] = [
           ...(interleaveFloors ? [simplestStep] : []),
-          async () => void parts.api.push(await timed(ours, requestBody(op), slice)),
-          ...(theirs ? [async () => void parts.postgraphile.push(await timed(theirs!, postgraphileBody(op), slice))] : []),
+          ...contenders.map((c) => async () => void parts.get(c.key)!.push(await timed(c.server, c.body(op), slice))),
           ...(interleaveFloors ? [replayStep] : []),
         ];
         for (let round = 0; round < rounds; round++) for (const step of round % 2 ? [...steps].reverse() : steps) await step();
         simplestFloors.set(op.id, combineFloors(floorParts.get(op.id)!.simplest));
         floors.set(op.id, combineFloors(floorParts.get(op.id)!.replay));
-        api.set(op.id, withCpu(parts.api));
-        if (theirs) {
-          const totalCount = postgraphileTotals.get(op.id) ?? null;
-          anchor.set(op.id, { ...withCpu(parts.postgraphile), totalCount, exact: totalCount === (truths.get(op.id) ?? null) });
+        api.set(op.id, withCpu(parts.get('api')!));
+        for (const anchor of anchors) {
+          const totalCount = anchor.totals.get(op.id) ?? null;
+          anchorResults[anchor.key].set(op.id, { ...withCpu(parts.get(anchor.key)!), totalCount, exact: totalCount === (truths.get(op.id) ?? null) });
         }
         single.set(op.id, await runLoad(ours.url, requestBody(op), { connections: 1, seconds: singleSeconds, warmupSeconds: 0, headers: authHeaders }));
         const a = api.get(op.id)!;
-        const t = anchor.get(op.id);
+        const theirs = anchors.map((anchor) => {
+          const t = anchorResults[anchor.key].get(op.id)!;
+          return `; ${anchor.name} ${t.requestsPerSecond.toFixed(0)} req/s (p50 ${t.p50.toFixed(2)} ms, ${t.serverCpuMicrosPerRequest.toFixed(0)} µs CPU/req)`;
+        });
         log(
-          `size ${s.label} ${op.id}: simplest-SQL floor ${simplestFloors.get(op.id)!.opsPerSecond.toFixed(0)} ops/s; ours ${a.requestsPerSecond.toFixed(0)} req/s (p50 ${a.p50.toFixed(2)} ms, ${a.serverCpuMicrosPerRequest.toFixed(0)} µs CPU/req)${t ? `; PostGraphile ${t.requestsPerSecond.toFixed(0)} req/s (p50 ${t.p50.toFixed(2)} ms, ${t.serverCpuMicrosPerRequest.toFixed(0)} µs CPU/req)` : ''}; replay floor ${floors.get(op.id)!.opsPerSecond.toFixed(0)} ops/s`,
+          `size ${s.label} ${op.id}: simplest-SQL floor ${simplestFloors.get(op.id)!.opsPerSecond.toFixed(0)} ops/s; ours ${a.requestsPerSecond.toFixed(0)} req/s (p50 ${a.p50.toFixed(2)} ms, ${a.serverCpuMicrosPerRequest.toFixed(0)} µs CPU/req)${theirs.join('')}; replay floor ${floors.get(op.id)!.opsPerSecond.toFixed(0)} ops/s`,
         );
       }
     } finally {
       await ours.stop();
-      await theirs?.stop();
+      for (const anchor of anchors) await anchor.server.stop();
     }
 
     if (!skip.has('cache')) {
@@ -280,6 +305,7 @@ async function benchSize(tickets: number, keepForLater: boolean): Promise<SizeRe
       metricDays: s.days,
       importSeconds: bench.importSeconds,
       postgraphileSkipped,
+      postgraphile5Skipped: postgraphileSkipped ?? ('skipped' in postgraphile5 ? postgraphile5.skipped : undefined),
       operations: ops.map((op) => {
         const capture = captures.get(op.id)!;
         const totalCount = op.total ? (dig(capture.response.data, op.total.path) as number) : null;
@@ -297,7 +323,8 @@ async function benchSize(tickets: number, keepForLater: boolean): Promise<SizeRe
           cached: cached.get(op.id) ?? null,
           floor: floors.get(op.id)!,
           simplestFloor: simplestFloors.get(op.id),
-          postgraphile: anchor.get(op.id) ?? null,
+          postgraphile: anchorResults.postgraphile.get(op.id) ?? null,
+          postgraphile5: anchorResults.postgraphile5.get(op.id) ?? null,
         };
       }),
     };
@@ -344,6 +371,13 @@ async function main() {
     subscribers: { skipped: 'not run' },
   };
   log(`${results.mode} run on ${results.machine.cpus} cores, ${results.database.version}; load average ${results.machine.loadAverageAtStart.join(' ')}`);
+  if (!skip.has('data') && adminUrl && !skip.has('postgraphile') && !skip.has('postgraphile5')) {
+    postgraphile5 = await preparePostgraphile5(log);
+    results.postgraphile5 = 'node' in postgraphile5 ? { version: postgraphile5.version, connectionFilter: postgraphile5.connectionFilter, node: postgraphile5.nodeVersion } : postgraphile5;
+  } else {
+    postgraphile5 = { skipped: skip.has('postgraphile') || skip.has('postgraphile5') ? '--skip' : 'needs PostgreSQL (set DATABASE_URL)' };
+    results.postgraphile5 = postgraphile5;
+  }
   if (!skip.has('data')) {
     for (const [i, tickets] of ticketSizes.entries()) results.sizes.push(await benchSize(tickets, i === 0 && !skip.has('subscribers')));
   }

@@ -23,9 +23,13 @@ function startFlags(): string[] {
   return start.split(/\s+/).filter((token) => token.startsWith('--'));
 }
 
-/** Spawns the bench server (or another script that prints READY <url> and answers "stats") and resolves once ready. */
-export function spawnBenchServer(args: string[], script = 'bench/server.ts'): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...startFlags(), ...profileFlags(), '--import', 'tsx', script, ...args], {
+/**
+ * Spawns the bench server (or another script that prints READY <url> and answers "stats") and resolves once ready.
+ * `node`: another node binary, for a plain JavaScript script (no tsx), such as PostGraphile v5 on Node 22.
+ */
+export function spawnBenchServer(args: string[], script = 'bench/server.ts', options: { node?: string } = {}): Promise<ServerProcess> {
+  const loader = options.node ? [] : ['--import', 'tsx'];
+  const child = spawn(options.node ?? process.execPath, [...startFlags(), ...profileFlags(), ...loader, script, ...args], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
