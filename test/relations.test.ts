@@ -1,4 +1,5 @@
 // Relations without N+1: the number of SQL statements for a page does not grow with the page size.
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseKind } from './helpers/database';
 import { type TestServer, startTestServer } from './helpers/server';
@@ -78,5 +79,77 @@ describe(`N+1 guard (${databaseKind})`, () => {
       const single = await server.query('query($id: Int) { tickets(filter: { customerId: $id }, first: 2, orderBy: NEWEST_FIRST) { totalCount nodes { ticketId } } }', { id: c.customerId });
       expect(c.tickets).toEqual(single.data.tickets);
     }
+  });
+});
+
+describe(`one customer with their first tickets in one statement (${databaseKind})`, () => {
+  const nested = (args: string, directive = '') => `query($id: Int!) { customer(customerId: $id) { customerId name email status createdAt
+    tickets${args}${directive} { totalCount voiceSummary metadata { totalResults returnedResults totalPages queryContext }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { ticketId customerId subject priority status createdAt } } } } }`;
+  // The same question through the batched path: a directive on the tickets field keeps the lookahead out.
+  const batched = (args: string) => nested(args, ' @include(if: true)');
+  const everyCustomer = async (): Promise<{ customerId: number; tickets: { totalCount: number } }[]> => {
+    const pages = await Promise.all([1, 2].map((page) => server.query(`{ customers(first: 100, page: ${page}) { nodes { customerId tickets(first: 1) { totalCount } } } }`)));
+    return pages.flatMap((r) => r.data.customers.nodes);
+  };
+
+  it('answers customer { tickets(first: 5) { … } } with one statement, the same answer as the batched path', async () => {
+    const one = await statementsFor(nested('(first: 5)'), { id: 3 });
+    // The one statement, and the freshness of metadata (data_changes), nothing else.
+    expect(server.statements.filter((s) => /"tickets"/.test(s))).toHaveLength(1);
+    expect(server.statements.filter((s) => !/data_changes/.test(s))).toHaveLength(1);
+    const three = await statementsFor(batched('(first: 5)'), { id: 3 });
+    expect(three.count).toBeGreaterThan(one.count);
+    expect(one.data).toEqual(three.data);
+    const truth = await server.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM tickets WHERE tenant_id = 'default' AND customer_id = 3`);
+    expect(one.data.customer.tickets.totalCount).toBe(truth[0].n);
+  });
+
+  it('gives the batched answer for every order and page size, and pages on from its cursor', async () => {
+    const busiest = (await everyCustomer()).reduce((a, b) => (b.tickets.totalCount > a.tickets.totalCount ? b : a));
+    expect(busiest.tickets.totalCount).toBeGreaterThan(3);
+    for (const order of ['PRIORITY', 'NEWEST_FIRST', 'OLDEST_FIRST', 'TICKET_ID_ASC', 'TICKET_ID_DESC']) {
+      for (const first of [1, 3, 100]) {
+        const args = `(orderBy: ${order}, first: ${first})`;
+        const one = await statementsFor(nested(args), { id: busiest.customerId });
+        expect(server.statements.filter((s) => !/data_changes/.test(s)), `${order} ${first}`).toHaveLength(1);
+        expect(one.data, `${order} ${first}`).toEqual((await server.query(batched(args), { id: busiest.customerId })).data);
+      }
+      // The next page from the one statement's cursor follows on without a gap or a repeat.
+      const firstPage = (await server.query(nested(`(orderBy: ${order}, first: 2)`), { id: busiest.customerId })).data.customer.tickets;
+      const next = await server.query(`query($id: Int!, $after: String) { customer(customerId: $id) { tickets(orderBy: ${order}, first: 100, after: $after) { edges { node { ticketId } } } } }`, {
+        id: busiest.customerId,
+        after: firstPage.pageInfo.endCursor,
+      });
+      const all = (await server.query(nested(`(orderBy: ${order}, first: 100)`), { id: busiest.customerId })).data.customer.tickets.edges.map((e: any) => e.node.ticketId);
+      expect([...firstPage.edges.map((e: any) => e.node.ticketId), ...next.data.customer.tickets.edges.map((e: any) => e.node.ticketId)]).toEqual(all);
+    }
+  });
+
+  it('reads the counts only when asked, and answers a customer without tickets and a missing one', async () => {
+    await statementsFor('{ customer(customerId: 3) { name tickets(first: 2) { nodes { ticketId } } } }');
+    expect(server.statements).toHaveLength(1);
+    expect(server.statements[0]).not.toMatch(/count\(/);
+
+    const idle = (await everyCustomer()).find((c) => c.tickets.totalCount === 0)!;
+    expect(idle, 'the test data has a customer without tickets').toBeDefined();
+    const none = await statementsFor(nested('(first: 5)'), { id: idle.customerId });
+    expect(none.data).toEqual((await server.query(batched('(first: 5)'), { id: idle.customerId })).data);
+    expect(none.data.customer.tickets.totalCount).toBe(0);
+    expect(none.data.customer.tickets.edges).toEqual([]);
+
+    const missing = await statementsFor(nested('(first: 5)'), { id: 999_999 });
+    expect(missing.data).toEqual({ customer: null });
+    expect(missing.count).toBe(1);
+  });
+
+  it('leaves filters, cursors, bad arguments and two tickets fields to the batched path', async () => {
+    const filtered = await statementsFor(nested('(first: 5, filter: {status: OPEN})'), { id: 3 });
+    expect(filtered.count).toBeGreaterThan(1);
+    expect(filtered.data.customer.tickets.edges.every((e: any) => e.node.status === 'OPEN')).toBe(true);
+    const twice = await statementsFor('{ customer(customerId: 3) { a: tickets(first: 1) { nodes { ticketId } } b: tickets(first: 2) { nodes { ticketId } } } }');
+    expect(twice.data.customer.b.nodes.slice(0, 1)).toEqual(twice.data.customer.a.nodes);
+    const bad = await server.query(nested('(first: 0)'), { id: 3 });
+    expect(bad.errors?.[0].message).toMatch(/first/);
   });
 });

@@ -1,7 +1,8 @@
 // Support tickets: filtered, ordered pages in SQL and exact status × priority counts over the whole filtered set.
 import { type SQL, and, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { tickets } from '../db/schema';
+import { customers, tickets } from '../db/schema';
+import type { Customer } from './customers';
 import { countWindow, windowValues, windowedCountQuery } from './counts';
 import { type OrderKey, encodeCursor, fetchPage, likePattern, orderByKey, sourceFreshness, toPage } from './paging';
 import { type Runnable, WhereParts, anyId, byIdStatements, pageStatements, shapeCache } from './statements';
@@ -142,7 +143,36 @@ export type TicketsConnector = Connector<Ticket, TicketFilter, TicketOrder, Tick
   ): Promise<Map<number, Page<Ticket>>>;
   /** Exact counts per customer in one statement. */
   summarizeForCustomers(tenantId: string, customerIds: readonly number[], filter: TicketFilter): Promise<Map<number, TicketSummary>>;
+  /**
+   * One customer, the first page of their tickets (no filter) and, with `counts`, the exact counts of all their tickets,
+   * in one statement: the usual nested question. Null when the tenant has no such customer.
+   */
+  customerWithFirstTickets(
+    tenantId: string,
+    customerId: number,
+    query: { order: TicketOrder; first: number; counts: boolean },
+  ): Promise<{ customer: Customer; page: Page<Ticket>; summary: TicketSummary | null } | null>;
 };
+
+type CustomerWithTicketRow = {
+  customer_id: number;
+  name: string;
+  email: string;
+  customer_status: Customer['status'];
+  customer_created_at: Date | string;
+  customer_updated_at: Date | string;
+  ticket_id: number | null;
+  subject: string;
+  priority: TicketPriority;
+  status: TicketStatus;
+  created_at: Date | string;
+  updated_at: Date | string;
+} & {
+  /** open_high … closed_low, with counts: each status × priority count of the customer's tickets. */
+  [count in `${TicketStatus}_${TicketPriority}`]?: number;
+};
+
+const countColumnNames = TICKET_STATUSES.flatMap((status) => TICKET_PRIORITIES.map((priority) => ({ status, priority, name: `${status}_${priority}` as const })));
 
 export function createTicketsConnector({ database }: { database: Database }): TicketsConnector {
   const { db } = database;
@@ -278,6 +308,64 @@ export function createTicketsConnector({ database }: { database: Database }): Ti
     return new Map([...counts].map(([id, c]) => [id, summarizeTicketCounts(c)]));
   }
 
+  const customerWithTicketsShapes = shapeCache<ReturnType<typeof database.statement<CustomerWithTicketRow>>>();
+
+  async function customerWithFirstTickets(tenantId: string, customerId: number, query: { order: TicketOrder; first: number; counts: boolean }) {
+    const order = orderKeys[query.order];
+    // The customer's row, their first rows through the customer order index (numbered, to keep that order outside)
+    // and, when asked, the six counts from the same index (it holds status and priority_rank: index-only). The
+    // customer's columns repeat on each ticket row; a customer without tickets comes back as one row of nulls.
+    const statement = customerWithTicketsShapes(`${query.order}|${query.counts}`, () =>
+      database.statement<CustomerWithTicketRow>(
+        () => sql`SELECT c.customer_id, c.name, c.email, c.status AS customer_status, c.created_at AS customer_created_at,
+            c.updated_at AS customer_updated_at, t.ticket_id, t.subject, t.priority, t.status, t.created_at, t.updated_at
+            ${query.counts ? sql.raw(`, ${countColumnNames.map((c) => `n.${c.name}`).join(', ')}`) : sql``}
+          FROM ${customers} c
+          LEFT JOIN LATERAL (
+            SELECT ticket_id, subject, priority, status, created_at, updated_at, row_number() OVER (ORDER BY ${orderByKey(order.columns)}) AS rn
+            FROM ${tickets} WHERE ${tickets.tenantId} = c.tenant_id AND ${tickets.customerId} = c.customer_id
+            ORDER BY ${orderByKey(order.columns)} LIMIT ${sql.placeholder('limit')}
+          ) t ON true
+          ${
+            query.counts
+              ? sql`CROSS JOIN LATERAL (SELECT ${sql.raw(
+                  countColumnNames
+                    .map((c) => `count(*) FILTER (WHERE status = '${c.status}' AND priority_rank = ${priorityRank(c.priority)})::int AS ${c.name}`)
+                    .join(', '),
+                )} FROM ${tickets} WHERE ${tickets.tenantId} = c.tenant_id AND ${tickets.customerId} = c.customer_id) n`
+              : sql``
+          }
+          WHERE c.tenant_id = ${sql.placeholder('tenantId')} AND c.customer_id = ${sql.placeholder('customerId')}
+          ORDER BY t.rn`,
+      ),
+    );
+    const rows = await statement({ tenantId, customerId, limit: query.first + 1 });
+    const first = rows[0];
+    if (!first) return null;
+    const customer: Customer = {
+      customerId: first.customer_id,
+      name: first.name,
+      email: first.email,
+      status: first.customer_status,
+      createdAt: new Date(first.customer_created_at),
+      updatedAt: new Date(first.customer_updated_at),
+    };
+    const ticketRows: Ticket[] = [];
+    for (const row of rows) {
+      if (row.ticket_id === null) continue;
+      const { ticket_id: ticketId, subject, priority, status } = row;
+      ticketRows.push({ ticketId, customerId, subject, priority, status, createdAt: new Date(row.created_at), updatedAt: new Date(row.updated_at) });
+    }
+    const page = toPage(ticketRows, { first: query.first, after: null, page: null }, (row) => encodeCursor(query.order, order.key(row)));
+    let summary: TicketSummary | null = null;
+    if (query.counts) {
+      const counts = emptyTicketCounts();
+      for (const c of countColumnNames) counts[c.status][c.priority] = Number(first[c.name]);
+      summary = summarizeTicketCounts(counts);
+    }
+    return { customer, page, summary };
+  }
+
   return {
     source: 'tickets',
     list,
@@ -285,6 +373,7 @@ export function createTicketsConnector({ database }: { database: Database }): Ti
     byIds,
     listForCustomers,
     summarizeForCustomers,
+    customerWithFirstTickets,
     freshness: sourceFreshness(database, 'tickets'),
   };
 }

@@ -1,6 +1,6 @@
 // What every connection shares: paging arguments and their bounds, totalCount, voiceSummary and ResultMetadata.
 import type { ArgBuilder } from '@pothos/core';
-import type { GraphQLResolveInfo, SelectionSetNode } from 'graphql';
+import type { FieldNode, GraphQLResolveInfo, SelectionSetNode } from 'graphql';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../connectors/paging';
 import type { Page, PageRequest } from '../connectors/types';
 import { type DataType, classifyPage, dataFreshness, queryContext, totalPages, voiceHint } from '../insights';
@@ -138,21 +138,42 @@ export function summaryFor<T>(info: GraphQLResolveInfo, run: () => Promise<T>): 
   return summary;
 }
 
+/** Whether a connection's selection asks for its summary (totalCount, voiceSummary or metadata). */
+export function asksForSummary(set: SelectionSetNode | undefined, fragments: GraphQLResolveInfo['fragments']): boolean {
+  return fieldsIn(set, fragments, (field) => SUMMARY_FIELDS.has(field.name.value), false).length > 0;
+}
+
 /**
- * Whether the client's selection under this field names one of these fields (fragments followed); `nested` also looks
- * inside the selected fields, at any depth.
+ * The fields of a selection set that `match` (fragments followed, each fragment once); `nested` also looks inside
+ * the selected fields, at any depth.
  */
-function selectsAny(info: GraphQLResolveInfo, names: Set<string>, nested: boolean): boolean {
+export function fieldsIn(
+  set: SelectionSetNode | undefined,
+  fragments: GraphQLResolveInfo['fragments'],
+  match: (field: FieldNode) => boolean,
+  nested: boolean,
+): FieldNode[] {
+  const found: FieldNode[] = [];
   const seen = new Set<string>();
-  const walk = (set: SelectionSetNode | undefined): boolean =>
-    !!set?.selections.some((s) => {
-      if (s.kind === 'Field') return names.has(s.name.value) || (nested && walk(s.selectionSet));
-      if (s.kind === 'InlineFragment') return walk(s.selectionSet);
-      if (seen.has(s.name.value)) return false;
-      seen.add(s.name.value);
-      return walk(info.fragments[s.name.value]?.selectionSet);
-    });
-  return info.fieldNodes.some((node) => walk(node.selectionSet));
+  const walk = (selections: SelectionSetNode | undefined): void => {
+    for (const s of selections?.selections ?? []) {
+      if (s.kind === 'Field') {
+        if (match(s)) found.push(s);
+        if (nested) walk(s.selectionSet);
+      } else if (s.kind === 'InlineFragment') walk(s.selectionSet);
+      else if (!seen.has(s.name.value)) {
+        seen.add(s.name.value);
+        walk(fragments[s.name.value]?.selectionSet);
+      }
+    }
+  };
+  walk(set);
+  return found;
+}
+
+/** Whether the client's selection under this field names one of these fields (see fieldsIn). */
+function selectsAny(info: GraphQLResolveInfo, names: Set<string>, nested: boolean): boolean {
+  return info.fieldNodes.some((node) => fieldsIn(node.selectionSet, info.fragments, (field) => names.has(field.name.value), nested).length > 0);
 }
 
 /** Whether the client's selection under this field asks for a field by name, at any depth (fragments followed). */

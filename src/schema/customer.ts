@@ -4,6 +4,7 @@ import type { Customer, CustomerFilter } from '../connectors/customers';
 import { customersVoiceSummary } from '../insights';
 import { builder } from './builder';
 import { connectionResult, pageRequest, pagingArgs, selects, summaryFor } from './connection';
+import { fetchCustomerWithTickets } from './customer-tickets';
 import { CustomerOrderEnum, CustomerStatusEnum } from './enums';
 import { parseIntegerId, searchValidation } from './validation';
 
@@ -72,6 +73,10 @@ builder.queryFields((t) => ({
         validate: { schema: z.number().int().min(1, { message: 'must be a positive customer number' }) },
       }),
     },
-    resolve: (_root, args) => args.customerId,
+    // With a plain first page of their tickets selected, the customer and that page come in one statement.
+    resolve: async (_root, args, ctx, info) => {
+      const prime = (customer: Customer) => CustomerRef.getDataloader(ctx).prime(customer.customerId, customer);
+      return (await fetchCustomerWithTickets(ctx, args.customerId, info, prime)) === 'none' ? null : args.customerId;
+    },
   }),
 }));

@@ -8,6 +8,7 @@ import { ticketsVoiceSummary } from '../insights';
 import { builder } from './builder';
 import { connectionResult, pageRequest, pagingArgs, summaryFor } from './connection';
 import { CustomerRef } from './customer';
+import { prefetchedTickets } from './customer-tickets';
 import { TicketOrderEnum, TicketPriorityEnum, TicketStatusEnum } from './enums';
 import { parseIntegerId, searchValidation } from './validation';
 
@@ -108,15 +109,22 @@ builder.objectField(CustomerRef, 'tickets', (t) =>
       const filter: TicketFilter = { ...args.filter, customerId: null };
       const order: TicketOrder = args.orderBy ?? 'PRIORITY';
       const { tickets } = ctx.connectors;
-      const pages = await tickets.listForCustomers(ctx.tenantId, customerIds, { filter, order, page: pageRequest(args) });
+      // A page Query.customer already fetched with the customer (customer-tickets.ts) runs no statement here.
+      const fetched = new Map(customerIds.map((customerId) => [customerId, prefetchedTickets(ctx, customerId, args)]));
+      const rest = customerIds.filter((customerId) => !fetched.get(customerId));
+      const pages = rest.length ? await tickets.listForCustomers(ctx.tenantId, rest, { filter, order, page: pageRequest(args) }) : new Map();
       // Counts for every customer of the batch in one statement, only if a client asks for them.
       const summaries = new DataLoader<number, TicketSummary>(async (ids) => {
         const byCustomer = await tickets.summarizeForCustomers(ctx.tenantId, ids, filter);
         return ids.map((id) => byCustomer.get(id)!);
       });
-      return customerIds.map((customerId) =>
-        ticketConnection(ctx, { ...filter, customerId }, pages.get(customerId)!, () => summaries.load(customerId)),
-      );
+      return customerIds.map((customerId) => {
+        const ready = fetched.get(customerId);
+        const summary = ready?.summary;
+        return ticketConnection(ctx, { ...filter, customerId }, ready?.page ?? pages.get(customerId)!, () =>
+          summary ? Promise.resolve(summary) : summaries.load(customerId),
+        );
+      });
     },
     resolve: (customer) => customer.customerId,
   }),
