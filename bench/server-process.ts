@@ -30,6 +30,9 @@ function startFlags(): string[] {
 export function spawnBenchServer(args: string[], script = 'bench/server.ts', options: { node?: string } = {}): Promise<ServerProcess> {
   const loader = options.node ? [] : ['--import', 'tsx'];
   const child = spawn(options.node ?? process.execPath, [...startFlags(), ...profileFlags(), ...loader, script, ...args], {
+    // As deployed (Dockerfile, docker-compose.yml, deploy/kubernetes): production mode, for ours and both PostGraphiles
+    // alike (graphql-js, for one, checks every failed instanceof for a second copy of itself outside production).
+    env: { ...process.env, NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {

@@ -3,7 +3,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { UserInputError } from '../errors';
 import type { PageStatement } from './statements';
-import type { Page, PageRequest, Source } from './types';
+import type { Edge, Page, PageRequest, Source } from './types';
 
 export const DEFAULT_PAGE_SIZE = 10;
 export const MAX_PAGE_SIZE = 100;
@@ -62,12 +62,28 @@ export function pageOffset(request: PageRequest): number {
   return request.page != null ? (request.page - 1) * request.first : 0;
 }
 
+/**
+ * An edge whose cursor is encoded when read: most clients ask for `nodes` or for pageInfo's endCursor only, and
+ * encoding every row's cursor cost about 3 % of a 30-row page's CPU (profile of the metric question).
+ */
+class LazyCursorEdge<T> implements Edge<T> {
+  private encoded: string | undefined;
+  constructor(
+    readonly node: T,
+    private readonly cursorOf: (row: T) => string,
+  ) {}
+
+  get cursor(): string {
+    return (this.encoded ??= this.cursorOf(this.node));
+  }
+}
+
 /** Turns rows fetched with LIMIT first+1 into a page. */
 export function toPage<T>(rows: T[], request: PageRequest, cursorOf: (row: T) => string): Page<T> {
   const hasNextPage = rows.length > request.first;
   const pageRows = hasNextPage ? rows.slice(0, request.first) : rows;
   return {
-    edges: pageRows.map((node) => ({ node, cursor: cursorOf(node) })),
+    edges: pageRows.map((node) => new LazyCursorEdge(node, cursorOf)),
     hasNextPage,
     hasPreviousPage: request.page != null ? request.page > 1 : request.after != null,
     page: request.page ?? (request.after == null ? 1 : null),

@@ -114,11 +114,16 @@ export function connectionResult<T, TSummary>(page: Page<T>, spec: ConnectionSpe
   };
   return {
     edges: page.edges,
+    // Cursors are encoded only when a client reads them (paging.ts LazyCursorEdge).
     pageInfo: {
       hasNextPage: page.hasNextPage,
       hasPreviousPage: page.hasPreviousPage,
-      startCursor: page.edges[0]?.cursor ?? null,
-      endCursor: page.edges.at(-1)?.cursor ?? null,
+      get startCursor() {
+        return page.edges[0]?.cursor ?? null;
+      },
+      get endCursor() {
+        return page.edges.at(-1)?.cursor ?? null;
+      },
     },
     ...extras,
   };
