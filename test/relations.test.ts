@@ -54,6 +54,55 @@ describe(`one summary statement per metric and period per request (${databaseKin
   });
 });
 
+describe(`the metric question in one statement (${databaseKind})`, () => {
+  const summaryFields = 'metric from to dataPoints average min max latestValue latestDate trend voiceSummary';
+  const pageFields = 'totalCount voiceSummary pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { id metric date value } }';
+
+  it('answers metricSummary and a first metrics page over the same period with one statement, as asked apart', async () => {
+    const vars = { from: '2026-11-01', to: '2026-11-24' };
+    const both = await statementsFor(
+      `query($from: Date!, $to: Date!) { s: metricSummary(metric: "daily_active_users", from: $from, to: $to) { ${summaryFields} }
+        p: metrics(filter: {metric: "daily_active_users", from: $from, to: $to}, first: 7) { ${pageFields} } }`,
+      vars,
+    );
+    expect(both.count).toBe(1);
+    const summary = await statementsFor(`query($from: Date!, $to: Date!) { s: metricSummary(metric: "daily_active_users", from: $from, to: $to) { ${summaryFields} } }`, vars);
+    const page = await statementsFor(`query($from: Date!, $to: Date!) { p: metrics(filter: {metric: "daily_active_users", from: $from, to: $to}, first: 7) { ${pageFields} } }`, vars);
+    expect(both.data).toEqual({ ...summary.data, ...page.data });
+    const truth = await server.database.rows<{ n: number }>(
+      sql`SELECT count(*)::int AS n FROM metric_points WHERE tenant_id = 'default' AND metric = 'daily_active_users' AND date BETWEEN '2026-11-01' AND '2026-11-24'`,
+    );
+    expect(both.data.p.totalCount).toBe(truth[0].n);
+    // The next page from its cursor follows on.
+    const next = await server.query(`query($after: String) { metrics(filter: {metric: "daily_active_users", from: "2026-11-01", to: "2026-11-24"}, first: 100, after: $after) { edges { node { date } } } }`, {
+      after: both.data.p.pageInfo.endCursor,
+    });
+    const all = await server.query('{ metrics(filter: {metric: "daily_active_users", from: "2026-11-01", to: "2026-11-24"}, first: 100) { edges { node { date } } } }');
+    expect([...both.data.p.edges.map((e: any) => e.node.date), ...next.data.metrics.edges.map((e: any) => e.node.date)]).toEqual(all.data.metrics.edges.map((e: any) => e.node.date));
+  });
+
+  it('reads apart what does not match (another period, a later page, a page alone) and reports a bad period', async () => {
+    const other = await statementsFor(
+      '{ metricSummary(metric: "daily_active_users", lastDays: 3) { dataPoints } metrics(filter: {metric: "daily_active_users", from: "2026-11-20", to: "2026-11-24"}, first: 2) { totalCount } }',
+    );
+    expect(other.count).toBe(2); // the summary of the last 3 days; the page with its own period's summary
+    expect(other.data.metrics.totalCount).toBe(5);
+    const paged = await statementsFor('{ metricSummary(metric: "daily_active_users") { dataPoints } metrics(filter: {metric: "daily_active_users"}, first: 2, page: 2) { totalCount nodes { date } } }');
+    expect(paged.count).toBe(2);
+    expect(paged.data.metrics.totalCount).toBe(paged.data.metricSummary.dataPoints);
+    await statementsFor('{ metrics(filter: {metric: "daily_active_users"}, first: 2) { nodes { date } } }');
+    expect(server.statements).toHaveLength(1);
+    expect(server.statements[0]).not.toMatch(/ntile/);
+    // A bad period: the error of the one statement reaches the field, as without it (metricSummary is non-null, so
+    // its error nulls the whole answer, the usual GraphQL rule).
+    const bad = await server.query('{ metricSummary(metric: "daily_active_users", lastDays: 3, from: "2026-11-01") { dataPoints } metrics(filter: {metric: "daily_active_users", lastDays: 3, from: "2026-11-01"}) { totalCount } }');
+    expect(bad.data).toBeNull();
+    expect(bad.errors?.[0].message).toMatch(/lastDays: cannot be combined/);
+    const badPage = await server.query('{ metrics(filter: {metric: "daily_active_users", lastDays: 3, from: "2026-11-01"}) { totalCount nodes { date } } }');
+    expect(badPage.errors?.map((e) => [e.path?.[0], e.extensions?.code])).toEqual([['metrics', 'BAD_USER_INPUT']]);
+  });
+});
+
 describe(`N+1 guard (${databaseKind})`, () => {
   it('tickets { customer { name } } costs the same number of statements for 10 and 100 tickets', async () => {
     const query = 'query($n: Int) { tickets(first: $n, orderBy: TICKET_ID_ASC) { nodes { ticketId customer { name email } } } }';

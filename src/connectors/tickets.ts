@@ -161,12 +161,8 @@ type CustomerWithTicketRow = {
   customer_status: Customer['status'];
   customer_created_at: Date | string;
   customer_updated_at: Date | string;
-  ticket_id: number | null;
-  subject: string;
-  priority: TicketPriority;
-  status: TicketStatus;
-  created_at: Date | string;
-  updated_at: Date | string;
+  /** JSON: [[ticket_id, subject, priority, status, created_at, updated_at], …] in the page's order. */
+  page: string;
 } & {
   /** open_high … closed_low, with counts: each status × priority count of the customer's tickets. */
   [count in `${TicketStatus}_${TicketPriority}`]?: number;
@@ -312,20 +308,21 @@ export function createTicketsConnector({ database }: { database: Database }): Ti
 
   async function customerWithFirstTickets(tenantId: string, customerId: number, query: { order: TicketOrder; first: number; counts: boolean }) {
     const order = orderKeys[query.order];
-    // The customer's row, their first rows through the customer order index (numbered, to keep that order outside)
-    // and, when asked, the six counts from the same index (it holds status and priority_rank: index-only). The
-    // customer's columns repeat on each ticket row; a customer without tickets comes back as one row of nulls.
+    // One row: the customer, their first tickets through the customer order index as one JSON text (JSON.parse reads
+    // it faster than the driver reads a row per ticket) and, when asked, the six counts from the same index (it holds
+    // status and priority_rank: index-only).
     const statement = customerWithTicketsShapes(`${query.order}|${query.counts}`, () =>
       database.statement<CustomerWithTicketRow>(
         () => sql`SELECT c.customer_id, c.name, c.email, c.status AS customer_status, c.created_at AS customer_created_at,
-            c.updated_at AS customer_updated_at, t.ticket_id, t.subject, t.priority, t.status, t.created_at, t.updated_at
+            c.updated_at AS customer_updated_at,
+            (SELECT coalesce(json_agg(json_build_array(t.ticket_id, t.subject, t.priority, t.status, t.created_at, t.updated_at) ORDER BY t.rn), '[]')::text
+              FROM (
+                SELECT ticket_id, subject, priority, status, created_at, updated_at, row_number() OVER (ORDER BY ${orderByKey(order.columns)}) AS rn
+                FROM ${tickets} WHERE ${tickets.tenantId} = c.tenant_id AND ${tickets.customerId} = c.customer_id
+                ORDER BY ${orderByKey(order.columns)} LIMIT ${sql.placeholder('limit')}
+              ) t) AS page
             ${query.counts ? sql.raw(`, ${countColumnNames.map((c) => `n.${c.name}`).join(', ')}`) : sql``}
           FROM ${customers} c
-          LEFT JOIN LATERAL (
-            SELECT ticket_id, subject, priority, status, created_at, updated_at, row_number() OVER (ORDER BY ${orderByKey(order.columns)}) AS rn
-            FROM ${tickets} WHERE ${tickets.tenantId} = c.tenant_id AND ${tickets.customerId} = c.customer_id
-            ORDER BY ${orderByKey(order.columns)} LIMIT ${sql.placeholder('limit')}
-          ) t ON true
           ${
             query.counts
               ? sql`CROSS JOIN LATERAL (SELECT ${sql.raw(
@@ -335,32 +332,35 @@ export function createTicketsConnector({ database }: { database: Database }): Ti
                 )} FROM ${tickets} WHERE ${tickets.tenantId} = c.tenant_id AND ${tickets.customerId} = c.customer_id) n`
               : sql``
           }
-          WHERE c.tenant_id = ${sql.placeholder('tenantId')} AND c.customer_id = ${sql.placeholder('customerId')}
-          ORDER BY t.rn`,
+          WHERE c.tenant_id = ${sql.placeholder('tenantId')} AND c.customer_id = ${sql.placeholder('customerId')}`,
       ),
     );
-    const rows = await statement({ tenantId, customerId, limit: query.first + 1 });
-    const first = rows[0];
-    if (!first) return null;
+    const [row] = await statement({ tenantId, customerId, limit: query.first + 1 });
+    if (!row) return null;
     const customer: Customer = {
-      customerId: first.customer_id,
-      name: first.name,
-      email: first.email,
-      status: first.customer_status,
-      createdAt: new Date(first.customer_created_at),
-      updatedAt: new Date(first.customer_updated_at),
+      customerId: row.customer_id,
+      name: row.name,
+      email: row.email,
+      status: row.customer_status,
+      createdAt: new Date(row.customer_created_at),
+      updatedAt: new Date(row.customer_updated_at),
     };
-    const ticketRows: Ticket[] = [];
-    for (const row of rows) {
-      if (row.ticket_id === null) continue;
-      const { ticket_id: ticketId, subject, priority, status } = row;
-      ticketRows.push({ ticketId, customerId, subject, priority, status, createdAt: new Date(row.created_at), updatedAt: new Date(row.updated_at) });
-    }
-    const page = toPage(ticketRows, { first: query.first, after: null, page: null }, (row) => encodeCursor(query.order, order.key(row)));
+    const ticketRows = (JSON.parse(row.page) as [number, string, TicketPriority, TicketStatus, string, string][]).map(
+      ([ticketId, subject, priority, status, createdAt, updatedAt]): Ticket => ({
+        ticketId,
+        customerId,
+        subject,
+        priority,
+        status,
+        createdAt: new Date(createdAt),
+        updatedAt: new Date(updatedAt),
+      }),
+    );
+    const page = toPage(ticketRows, { first: query.first, after: null, page: null }, (t) => encodeCursor(query.order, order.key(t)));
     let summary: TicketSummary | null = null;
     if (query.counts) {
       const counts = emptyTicketCounts();
-      for (const c of countColumnNames) counts[c.status][c.priority] = Number(first[c.name]);
+      for (const c of countColumnNames) counts[c.status][c.priority] = Number(row[c.name]);
       summary = summarizeTicketCounts(counts);
     }
     return { customer, page, summary };

@@ -1,6 +1,7 @@
 // Analytics metrics: MetricPoint, Query.metrics (a time-series connection), Query.metricSummary and Query.metricNames.
 import { createContextCache } from '@pothos/core';
 import type { MetricFilter, MetricPoint, MetricSummary } from '../connectors/metrics';
+import type { Page, PageRequest } from '../connectors/types';
 import { metricsVoiceSummary, trendOf } from '../insights';
 import { builder } from './builder';
 import type { GraphQLContext } from './context';
@@ -14,20 +15,101 @@ const metricNameValidation = {
   regex: noNulCharacter,
 } satisfies import('@pothos/plugin-zod').StringValidationOptions;
 
+interface Waiting<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function waiting<T>(): Waiting<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((ok, fail) => {
+    resolve = ok;
+    reject = fail;
+  });
+  return { promise, resolve, reject };
+}
+
 /**
- * One summary statement per metric and period per request: a question that asks for `metricSummary` and a `metrics`
- * connection's totalCount over the same period (the usual voice question) reads the same aggregate once.
+ * The metric statements of one request, gathered until the current resolvers have run (root fields resolve in one
+ * pass): a question that asks for `metricSummary` and a first `metrics` page over the same metric and period (the
+ * usual voice question) gets the summary and the page in one statement. One summary per metric and period per
+ * request either way; another period, a later page, or a page asked after the summary was sent reads its own.
  */
-const summaryOnce = createContextCache((ctx: GraphQLContext) => {
-  const runs = new Map<string, Promise<MetricSummary>>();
-  return (filter: MetricFilter): Promise<MetricSummary> => {
-    const key = JSON.stringify([filter.metric ?? null, filter.from ?? null, filter.to ?? null, filter.lastDays ?? null]);
-    let run = runs.get(key);
-    if (!run) {
-      run = ctx.connectors.metrics.summarize(ctx.tenantId, filter);
-      runs.set(key, run);
+const metricReads = createContextCache((ctx: GraphQLContext) => {
+  const { metrics } = ctx.connectors;
+  const summaries = new Map<string, Promise<MetricSummary>>();
+  const pending = new Map<string, { filter: MetricFilter; summary?: Waiting<MetricSummary>; page?: { first: number; wait: Waiting<Page<MetricPoint>> } }>();
+  let scheduled = false;
+  const keyOf = (filter: MetricFilter) => JSON.stringify([filter.metric ?? null, filter.from ?? null, filter.to ?? null, filter.lastDays ?? null]);
+
+  const settle = <T>(run: Promise<T>, ...waits: Waiting<T>[]) =>
+    run.then(
+      (value) => waits.forEach((w) => w.resolve(value)),
+      (error) => waits.forEach((w) => w.reject(error)),
+    );
+
+  function flush() {
+    scheduled = false;
+    const batch = [...pending.values()];
+    pending.clear();
+    for (const { filter, summary, page } of batch) {
+      const summarize = () => settle(metrics.summarize(ctx.tenantId, filter), summary!);
+      const list = () => settle(metrics.list(ctx.tenantId, { filter, order: 'NEWEST_FIRST', page: { first: page!.first } }), page!.wait);
+      if (summary && page) {
+        metrics.firstPageWithSummary(ctx.tenantId, filter, page.first).then(
+          (both) => {
+            summary.resolve(both.summary);
+            page.wait.resolve(both.page);
+          },
+          // Each field reports its own error (an error is located at one path): ask again apart.
+          () => {
+            summarize();
+            list();
+          },
+        );
+      } else if (summary) summarize();
+      else if (page) list();
     }
-    return run;
+  }
+
+  function entry(filter: MetricFilter) {
+    const key = keyOf(filter);
+    let waiting = pending.get(key);
+    if (!waiting) {
+      waiting = { filter };
+      pending.set(key, waiting);
+    }
+    if (!scheduled) {
+      scheduled = true;
+      queueMicrotask(flush);
+    }
+    return waiting;
+  }
+
+  return {
+    summary(filter: MetricFilter): Promise<MetricSummary> {
+      const key = keyOf(filter);
+      let run = summaries.get(key);
+      if (!run) {
+        const wait = waiting<MetricSummary>();
+        entry(filter).summary = wait;
+        run = wait.promise;
+        summaries.set(key, run);
+      }
+      return run;
+    },
+    page(filter: MetricFilter, request: PageRequest): Promise<Page<MetricPoint>> {
+      const key = keyOf(filter);
+      const sentAlready = summaries.has(key) && !pending.get(key)?.summary;
+      if (request.after != null || (request.page ?? 1) !== 1 || sentAlready || pending.get(key)?.page) {
+        return metrics.list(ctx.tenantId, { filter, order: 'NEWEST_FIRST', page: request });
+      }
+      const wait = waiting<Page<MetricPoint>>();
+      entry(filter).page = { first: request.first, wait };
+      return wait.promise;
+    },
   };
 });
 
@@ -99,8 +181,9 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx, info) => {
       const filter: MetricFilter = { ...args.filter };
       const { metrics } = ctx.connectors;
-      const summary = summaryFor(info, () => summaryOnce(ctx)(filter));
-      const page = await metrics.list(ctx.tenantId, { filter, order: 'NEWEST_FIRST', page: pageRequest(args) });
+      const reads = metricReads(ctx);
+      const summary = summaryFor(info, () => reads.summary(filter));
+      const page = await reads.page(filter, pageRequest(args));
       return connectionResult(page, {
         noun: 'data points',
         kind: 'time-series',
@@ -122,7 +205,7 @@ builder.queryFields((t) => ({
       lastDays: t.arg.int({ validate: lastDaysValidation }),
     },
     resolve: async (_root, args, ctx) => {
-      const s = await summaryOnce(ctx)(args);
+      const s = await metricReads(ctx).summary(args);
       return {
         metric: args.metric,
         from: s.range.from ?? s.firstDate,
