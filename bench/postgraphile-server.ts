@@ -3,17 +3,15 @@
 // "READY <url>" on stdout and answers "stats" over IPC like bench/server.ts, so server-process.ts drives both.
 //
 // Authentication (--auth):
-// - gate (default): the bearer JWT is verified in front of PostGraphile (anchor-gate.mjs), which then runs each query
-//   with no transaction: PostGraphile's fastest configuration with a verified token.
+// - gate (default): the bearer JWT is verified in front of PostGraphile (anchor-process.mjs), which then runs each
+//   query with no transaction: PostGraphile's fastest configuration with a verified token.
 // - jwt: PostGraphile's own `jwtSecret`: it verifies the token and puts its claims into `jwt.claims.*` settings, so
 //   every request runs BEGIN; select set_config(...); the query; COMMIT (what PostGraphile's docs set up for RLS).
 // - none: no token checked.
 import Module, { createRequire } from 'node:module';
-import { createServer } from 'node:http';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { gateToken, passesGate } from './anchor-gate.mjs';
+import { anchorOptions, serveAnchor } from './anchor-process.mjs';
 
 // One graphql for all of PostGraphile. npm installs PostGraphile's graphql 15 twice (under postgraphile/ and
 // graphile-build-pg/) beside our graphql 16 at the top, and graphql-parse-resolve-info, hoisted to the top, picks 16:
@@ -31,20 +29,10 @@ internals._resolveFilename = function (request, parent, ...rest) {
 const { postgraphile } = require('postgraphile') as typeof import('postgraphile');
 const ConnectionFilterPlugin = require('postgraphile-plugin-connection-filter') as typeof import('postgraphile-plugin-connection-filter');
 
-const { values } = parseArgs({
-  options: {
-    url: { type: 'string' },
-    auth: { type: 'string', default: 'none' },
-    'auth-secret': { type: 'string' },
-  },
-});
-if (!values.url) throw new Error('--url is required');
-const mode = values.auth as 'gate' | 'jwt' | 'none';
-if (mode !== 'none' && !values['auth-secret']) throw new Error(`--auth ${mode} needs --auth-secret`);
-const secret = values['auth-secret'] ?? '';
+const { url, mode, secret } = anchorOptions();
 
 // Same pool size as our server's postgres.js client (10).
-const pool = new pg.Pool({ connectionString: values.url, max: 10 });
+const pool = new pg.Pool({ connectionString: url, max: 10 });
 const middleware = postgraphile(pool, 'public', {
   appendPlugins: [ConnectionFilterPlugin],
   graphqlRoute: '/graphql',
@@ -61,30 +49,5 @@ const middleware = postgraphile(pool, 'public', {
   ...(mode === 'jwt' ? { jwtSecret: secret, jwtVerifyOptions: { algorithms: ['HS256'], audience: [] as unknown as string } } : {}),
 });
 
-const server = createServer((req, res) => {
-  if (mode === 'gate' && !passesGate(req, res, secret)) return;
-  middleware(req, res);
-});
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-const address = server.address();
-if (!address || typeof address === 'string') throw new Error('no address');
-// PostGraphile builds its schema on the first request (introspection): ask once before saying READY.
-const warm = await fetch(`http://127.0.0.1:${address.port}/graphql`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json', ...(mode === 'none' ? {} : { authorization: `Bearer ${gateToken(secret)}` }) },
-  body: JSON.stringify({ query: '{ __typename }' }),
-});
-if (!warm.ok) throw new Error(`PostGraphile did not start: ${warm.status} ${await warm.text()}`);
-process.stdout.write(`READY http://127.0.0.1:${address.port}/graphql\n`);
-
-process.on('message', (message) => {
-  if (message === 'stats') process.send?.({ cache: null, rss: process.memoryUsage().rss, cpuMicros: process.cpuUsage().user + process.cpuUsage().system });
-});
-process.on('SIGTERM', () => {
-  server.close();
-  server.closeAllConnections();
-  setTimeout(async () => {
-    await pool.end();
-    process.exit(0);
-  }, 300);
-});
+// PostGraphile builds its schema on the first request (introspection): serveAnchor asks once before saying READY.
+await serveAnchor({ name: 'PostGraphile v4', options: { url, mode, secret }, handle: (req, res) => void middleware(req, res), release: () => pool.end() });

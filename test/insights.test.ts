@@ -39,6 +39,10 @@ describe('voice summaries', () => {
     );
     expect(summary).toBe('Daily active users averaged 1,234 over 7 days from November 19 to November 25, trending up 20 percent. The latest value is 1,500 on November 25.');
     expect(spokenDate('2025-12-31', 2026)).toBe('December 31, 2025');
+    // Memoised: the same day with and without its year, in either order.
+    expect(spokenDate('2025-12-31')).toBe('December 31');
+    expect(spokenDate('2025-12-31', 2025)).toBe('December 31');
+    expect(spokenDate('2025-12-31T23:00:00Z', 2026)).toBe('December 31, 2025');
   });
 });
 

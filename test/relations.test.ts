@@ -90,6 +90,12 @@ describe(`the metric question in one statement (${databaseKind})`, () => {
     const paged = await statementsFor('{ metricSummary(metric: "daily_active_users") { dataPoints } metrics(filter: {metric: "daily_active_users"}, first: 2, page: 2) { totalCount nodes { date } } }');
     expect(paged.count).toBe(2);
     expect(paged.data.metrics.totalCount).toBe(paged.data.metricSummary.dataPoints);
+    // Two pages of one set under aliases: each its own rows.
+    const twice = await statementsFor('{ a: metrics(filter: {metric: "daily_active_users"}, first: 2) { totalCount nodes { date } } b: metrics(filter: {metric: "daily_active_users"}, first: 3) { totalCount nodes { date } } }');
+    expect(twice.data.a.nodes).toEqual(twice.data.b.nodes.slice(0, 2));
+    expect(twice.data.b.nodes).toHaveLength(3);
+    expect(twice.data.a.totalCount).toBe(twice.data.b.totalCount);
+    expect(twice.count).toBe(2); // the first page with the summary, the second page apart
     await statementsFor('{ metrics(filter: {metric: "daily_active_users"}, first: 2) { nodes { date } } }');
     expect(server.statements).toHaveLength(1);
     expect(server.statements[0]).not.toMatch(/ntile/);

@@ -6,13 +6,11 @@
 // this file on a Node 22 binary.
 //
 // Authentication (--auth), as for v4:
-// - gate (default): the bearer JWT is verified in front of PostGraphile (../anchor-gate.mjs), which then runs each
+// - gate (default): the bearer JWT is verified in front of PostGraphile (../anchor-process.mjs), which then runs each
 //   query with no transaction: PostGraphile's fastest configuration with a verified token.
 // - jwt: PostGraphile's PgLazyJWTPreset verifies the token and puts its claims into `jwt.claims.*` settings, so every
 //   request runs in a transaction that sets them (what PostGraphile's docs set up for RLS).
 // - none: no token checked.
-import { createServer } from 'node:http';
-import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { postgraphile } from 'postgraphile';
 import { makePgService } from 'postgraphile/adaptors/pg';
@@ -20,23 +18,13 @@ import { grafserv } from 'postgraphile/grafserv/node';
 import { PostGraphileAmberPreset } from 'postgraphile/presets/amber';
 import { PgLazyJWTPreset } from 'postgraphile/presets/lazy-jwt';
 import { PostGraphileConnectionFilterPreset } from 'postgraphile-plugin-connection-filter';
-import { gateToken, passesGate } from '../anchor-gate.mjs';
+import { anchorOptions, serveAnchor } from '../anchor-process.mjs';
 
-const { values } = parseArgs({
-  options: {
-    url: { type: 'string' },
-    auth: { type: 'string', default: 'none' },
-    'auth-secret': { type: 'string' },
-  },
-});
-if (!values.url) throw new Error('--url is required');
-const mode = values.auth;
-if (!['gate', 'jwt', 'none'].includes(mode)) throw new Error('--auth: gate, jwt or none');
-if (mode !== 'none' && !values['auth-secret']) throw new Error(`--auth ${mode} needs --auth-secret`);
-const secret = values['auth-secret'] ?? '';
+const options = anchorOptions();
+const { mode, secret } = options;
 
 // Same pool size as our server's postgres.js client (10).
-const pool = new pg.Pool({ connectionString: values.url, max: 10 });
+const pool = new pg.Pool({ connectionString: options.url, max: 10 });
 const preset = {
   extends: [PostGraphileAmberPreset, PostGraphileConnectionFilterPreset, ...(mode === 'jwt' ? [PgLazyJWTPreset] : [])],
   // v5 offers filters and orders only on indexed columns (PgIndexBehaviorsPlugin); v4's default (ignoreIndexes) offers
@@ -57,33 +45,13 @@ const serv = pgl.createServ(grafserv);
 // createHandler (not addTo) so that the gate can answer 401 in front of it, as it does in front of v4's middleware.
 const handler = serv.createHandler();
 
-const server = createServer((req, res) => {
-  if (mode === 'gate' && !passesGate(req, res, secret)) return;
-  handler(req, res);
-});
 await pgl.getSchema();
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const { port } = server.address();
-const warm = await fetch(`http://127.0.0.1:${port}/graphql`, {
-  method: 'POST',
-  headers: {
-    'content-type': 'application/json',
-    ...(mode === 'none' ? {} : { authorization: `Bearer ${gateToken(secret)}` }),
-  },
-  body: JSON.stringify({ query: '{ __typename }' }),
-});
-if (!warm.ok) throw new Error(`PostGraphile v5 did not start: ${warm.status} ${await warm.text()}`);
-process.stdout.write(`READY http://127.0.0.1:${port}/graphql\n`);
-
-process.on('message', (message) => {
-  if (message === 'stats') process.send?.({ cache: null, rss: process.memoryUsage().rss, cpuMicros: process.cpuUsage().user + process.cpuUsage().system });
-});
-process.on('SIGTERM', () => {
-  server.close();
-  server.closeAllConnections();
-  setTimeout(async () => {
+await serveAnchor({
+  name: 'PostGraphile v5',
+  options,
+  handle: handler,
+  release: async () => {
     await pgl.release();
     await pool.end();
-    process.exit(0);
-  }, 300);
+  },
 });

@@ -15,22 +15,6 @@ const metricNameValidation = {
   regex: noNulCharacter,
 } satisfies import('@pothos/plugin-zod').StringValidationOptions;
 
-interface Waiting<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
-function waiting<T>(): Waiting<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((ok, fail) => {
-    resolve = ok;
-    reject = fail;
-  });
-  return { promise, resolve, reject };
-}
-
 /**
  * The metric statements of one request, gathered until the current resolvers have run (root fields resolve in one
  * pass): a question that asks for `metricSummary` and a first `metrics` page over the same metric and period (the
@@ -39,53 +23,27 @@ function waiting<T>(): Waiting<T> {
  */
 const metricReads = createContextCache((ctx: GraphQLContext) => {
   const { metrics } = ctx.connectors;
+  type Read = { summary?: MetricSummary; page?: Page<MetricPoint> };
+  /** What has been asked of each metric and period whose read has not started yet. */
+  const gathering = new Map<string, { summary: boolean; first: number | null; read: Promise<Read> }>();
   const summaries = new Map<string, Promise<MetricSummary>>();
-  const pending = new Map<string, { filter: MetricFilter; summary?: Waiting<MetricSummary>; page?: { first: number; wait: Waiting<Page<MetricPoint>> } }>();
-  let scheduled = false;
   const keyOf = (filter: MetricFilter) => JSON.stringify([filter.metric ?? null, filter.from ?? null, filter.to ?? null, filter.lastDays ?? null]);
 
-  const settle = <T>(run: Promise<T>, ...waits: Waiting<T>[]) =>
-    run.then(
-      (value) => waits.forEach((w) => w.resolve(value)),
-      (error) => waits.forEach((w) => w.reject(error)),
-    );
-
-  function flush() {
-    scheduled = false;
-    const batch = [...pending.values()];
-    pending.clear();
-    for (const { filter, summary, page } of batch) {
-      const summarize = () => settle(metrics.summarize(ctx.tenantId, filter), summary!);
-      const list = () => settle(metrics.list(ctx.tenantId, { filter, order: 'NEWEST_FIRST', page: { first: page!.first } }), page!.wait);
-      if (summary && page) {
-        metrics.firstPageWithSummary(ctx.tenantId, filter, page.first).then(
-          (both) => {
-            summary.resolve(both.summary);
-            page.wait.resolve(both.page);
-          },
-          // Each field reports its own error (an error is located at one path): ask again apart.
-          () => {
-            summarize();
-            list();
-          },
-        );
-      } else if (summary) summarize();
-      else if (page) list();
+  function gather(key: string, filter: MetricFilter) {
+    let asked = gathering.get(key);
+    if (!asked) {
+      const wanted: { summary: boolean; first: number | null } = { summary: false, first: null };
+      // Starts once the resolvers running now have said what they want.
+      const read = Promise.resolve().then(async (): Promise<Read> => {
+        gathering.delete(key);
+        if (wanted.summary && wanted.first !== null) return metrics.firstPageWithSummary(ctx.tenantId, filter, wanted.first);
+        if (wanted.summary) return { summary: await metrics.summarize(ctx.tenantId, filter) };
+        return { page: await metrics.list(ctx.tenantId, { filter, order: 'NEWEST_FIRST', page: { first: wanted.first! } }) };
+      });
+      asked = Object.assign(wanted, { read });
+      gathering.set(key, asked);
     }
-  }
-
-  function entry(filter: MetricFilter) {
-    const key = keyOf(filter);
-    let waiting = pending.get(key);
-    if (!waiting) {
-      waiting = { filter };
-      pending.set(key, waiting);
-    }
-    if (!scheduled) {
-      scheduled = true;
-      queueMicrotask(flush);
-    }
-    return waiting;
+    return asked;
   }
 
   return {
@@ -93,22 +51,24 @@ const metricReads = createContextCache((ctx: GraphQLContext) => {
       const key = keyOf(filter);
       let run = summaries.get(key);
       if (!run) {
-        const wait = waiting<MetricSummary>();
-        entry(filter).summary = wait;
-        run = wait.promise;
+        const asked = gather(key, filter);
+        asked.summary = true;
+        run = asked.read.then((read) => read.summary!);
         summaries.set(key, run);
       }
       return run;
     },
     page(filter: MetricFilter, request: PageRequest): Promise<Page<MetricPoint>> {
       const key = keyOf(filter);
-      const sentAlready = summaries.has(key) && !pending.get(key)?.summary;
-      if (request.after != null || (request.page ?? 1) !== 1 || sentAlready || pending.get(key)?.page) {
+      const asked = gathering.get(key);
+      const firstPage = request.after == null && (request.page ?? 1) === 1;
+      // A later page, a second page of the same set, or one whose summary is already on its way: read apart.
+      if (!firstPage || asked?.first != null || (!asked && summaries.has(key))) {
         return metrics.list(ctx.tenantId, { filter, order: 'NEWEST_FIRST', page: request });
       }
-      const wait = waiting<Page<MetricPoint>>();
-      entry(filter).page = { first: request.first, wait };
-      return wait.promise;
+      const gathered = gather(key, filter);
+      gathered.first = request.first;
+      return gathered.read.then((read) => read.page!);
     },
   };
 });
