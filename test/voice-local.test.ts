@@ -11,7 +11,7 @@ import { type TestDatabase, createTestDatabase } from './helpers/database';
 import { espeak, pocketsphinx, speechToolsMissing } from './helpers/speech-tools';
 import { generatedDataDir } from './helpers/server';
 import { type Dataset, readDataset } from './helpers/truth';
-import { type VoiceServer, assertWellFormed, runTurn, startTurn, startVoiceServer, subscribeEvents } from './helpers/voice';
+import { type VoiceServer, assertWellFormed, gatedTts, runTurn, startTurn, startVoiceServer, subscribeEvents } from './helpers/voice';
 
 
 let vs: VoiceServer;
@@ -187,6 +187,84 @@ describe('a text turn with the local providers', () => {
     const { events } = await runTurn(vs, { text: 'Sing me a song' });
     expect(events.find((e) => e.__typename === 'ToolCallEvent')).toBeUndefined();
     expect(events.at(-1)!.responseText).toMatch(/support tickets, customers and analytics/);
+  });
+});
+
+describe('a turn ended from outside (cancel, barge-in)', () => {
+  // The answer is held at its first sentence's speech, so the turn is still running when it is ended.
+  const gate = gatedTts();
+  let held: VoiceServer;
+  beforeAll(async () => {
+    held = await startVoiceServer({ database, extra: { tts: gate.tts } });
+  });
+  afterAll(async () => {
+    gate.release();
+    await held?.stop();
+  });
+
+  const storedTurns = async (sessionId: string) =>
+    (await held.server.query(`query($id: ID!) { voiceSession(sessionId: $id) { turns { id status errorCode transcript finishedAt } } }`, { id: sessionId })).data
+      .voiceSession.turns as { id: string; status: string; errorCode: string | null; transcript: string | null; finishedAt: string | null }[];
+
+  /** A slow write to voice_turns, as in the test above: the answers below must not overtake it. */
+  async function withSlowTurnWrites(run: () => Promise<void>) {
+    await database.rows(sql`CREATE FUNCTION udc_test_slow_turn_update() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_sleep(0.4); RETURN NEW; END $$`);
+    await database.rows(sql`CREATE TRIGGER udc_test_slow_turn_update BEFORE UPDATE ON voice_turns FOR EACH ROW EXECUTE FUNCTION udc_test_slow_turn_update()`);
+    try {
+      await run();
+    } finally {
+      gate.release();
+      await held.voice.idle();
+      await database.rows(sql`DROP TRIGGER udc_test_slow_turn_update ON voice_turns`);
+      await database.rows(sql`DROP FUNCTION udc_test_slow_turn_update()`);
+    }
+  }
+
+  it('is stored INTERRUPTED (CANCELLED) before cancelVoiceTurn answers true and before its TurnFailedEvent goes out', async () => {
+    // (On PGlite every statement runs one at a time, so the reads wait anyway; PostgreSQL shows the race.)
+    gate.hold();
+    const turn = await startTurn(held.server, { text: 'How many open tickets do we have?' });
+    await withSlowTurnWrites(async () => {
+      const events = subscribeEvents(held.ws, turn.sessionId, turn.id);
+      await events.until((e) => e.__typename === 'ResponseTextEvent');
+      const cancel = held.server.query(`mutation($s: ID!, $t: ID!) { cancelVoiceTurn(sessionId: $s, turnId: $t) }`, { s: turn.sessionId, t: turn.id });
+      const last = await events.until((e) => e.__typename === 'TurnFailedEvent');
+      expect(last).toMatchObject({ code: 'CANCELLED', retryable: false });
+      expect(await storedTurns(turn.sessionId)).toMatchObject([{ id: turn.id, status: 'INTERRUPTED', errorCode: 'CANCELLED' }]);
+      expect(await cancel).toMatchObject({ data: { cancelVoiceTurn: true } });
+      await events.done;
+      assertWellFormed(events.events);
+    });
+    // Once it has stopped, its whole outcome is stored over that: what was heard, and when it settled.
+    expect(await storedTurns(turn.sessionId)).toMatchObject([
+      { id: turn.id, status: 'INTERRUPTED', errorCode: 'CANCELLED', transcript: 'How many open tickets do we have?', finishedAt: expect.any(String) },
+    ]);
+  });
+
+  it('barge-in: the new turn starts once the one it interrupts is stored INTERRUPTED and its TurnFailedEvent is out', async () => {
+    gate.hold();
+    const first = await startTurn(held.server, { text: 'How many closed tickets do we have?' });
+    const session = subscribeEvents(held.ws, first.sessionId);
+    let second!: Awaited<ReturnType<typeof startTurn>>;
+    await withSlowTurnWrites(async () => {
+      await session.until((e) => e.__typename === 'ResponseTextEvent');
+      second = await startTurn(held.server, { sessionId: first.sessionId, text: 'And the open ones?' });
+      expect(await session.until((e) => e.turnId === first.id && e.__typename === 'TurnFailedEvent')).toMatchObject({ code: 'INTERRUPTED' });
+      expect(await storedTurns(first.sessionId)).toMatchObject([
+        { id: first.id, status: 'INTERRUPTED', errorCode: 'INTERRUPTED' },
+        { id: second.id, status: 'RUNNING' },
+      ]);
+    });
+    await session.until((e) => e.turnId === second.id && e.__typename === 'TurnCompletedEvent');
+    session.unsubscribe();
+    // The first turn's events all come before the second's.
+    const turnOrder = session.events.map((e) => e.turnId);
+    expect(turnOrder.lastIndexOf(first.id)).toBeLessThan(turnOrder.indexOf(second.id));
+    expect(await storedTurns(first.sessionId)).toMatchObject([
+      { id: first.id, status: 'INTERRUPTED', errorCode: 'INTERRUPTED', transcript: 'How many closed tickets do we have?', finishedAt: expect.any(String) },
+      { id: second.id, status: 'COMPLETED', errorCode: null },
+    ]);
   });
 });
 

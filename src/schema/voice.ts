@@ -130,7 +130,12 @@ export const VoiceTurnRef = builder.objectRef<TurnRecord>('VoiceTurn').implement
     errorMessage: t.exposeString('errorMessage', { nullable: true }),
     timings: t.field({ type: TurnTimingsRef, nullable: true, resolve: (turn) => turn.timings }),
     startedAt: t.field({ type: 'DateTime', resolve: (turn) => turn.startedAt }),
-    finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (turn) => turn.finishedAt }),
+    finishedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the turn settled, with its outcome and conversation memory stored. Null while it runs, and for the moment an interrupted turn takes to stop.',
+      resolve: (turn) => turn.finishedAt,
+    }),
   }),
 });
 

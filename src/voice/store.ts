@@ -38,15 +38,23 @@ export interface SessionOwner {
 export interface TurnStore {
   /** Creates the session if new (else touches it) and the turn, RUNNING. */
   insertTurn(owner: SessionOwner, turn: { sessionId: string; turnId: string; inputKind: 'TEXT' | 'AUDIO'; startedAt: Date }): Promise<void>;
-  /** Stores how a turn ended. */
+  /** Stores how a turn ended, once it has settled (its memory written): sets finishedAt. */
   finishTurn(tenantId: string, turnId: string, outcome: TurnOutcome): Promise<void>;
+  /**
+   * Marks a RUNNING turn INTERRUPTED the moment it is ended from outside (barge-in, cancel, shutdown), before it has
+   * stopped: finishedAt stays null until finishTurn stores its whole outcome.
+   */
+  interruptTurn(tenantId: string, turnId: string, error: { code: string; message: string }): Promise<void>;
   /** The session a turn of this owner belongs to, and its status; null when the owner has no such turn. */
   turnOf(owner: SessionOwner, turnId: string): Promise<{ sessionId: string; status: TurnStatus } | null>;
   /** The session's turns still running or ended since `since`, oldest first. */
   recentTurns(owner: SessionOwner, sessionId: string, since: Date): Promise<{ turnId: string; startedAt: Date }[]>;
-  /** Whether a turn of the session that started no later than `startedAt` (other than `turnId`) is still RUNNING. */
-  earlierTurnRunning(owner: SessionOwner, sessionId: string, turnId: string, startedAt: Date): Promise<boolean>;
-  /** Marks those earlier RUNNING turns INTERRUPTED (their instance stopped mid-turn). */
+  /**
+   * Whether a turn of the session that started no later than `startedAt` (other than `turnId`) has not settled: it is
+   * RUNNING, or interrupted and still stopping (no finishedAt yet).
+   */
+  earlierTurnUnsettled(owner: SessionOwner, sessionId: string, turnId: string, startedAt: Date): Promise<boolean>;
+  /** Marks those earlier unsettled turns INTERRUPTED and settled (their instance stopped mid-turn). */
   interruptEarlierTurns(owner: SessionOwner, sessionId: string, turnId: string, startedAt: Date): Promise<void>;
   session(owner: SessionOwner, sessionId: string): Promise<SessionRecord | null>;
 }
@@ -55,11 +63,11 @@ export function createTurnStore(database: Database): TurnStore {
   const { db } = database;
   const ownedBy = <T extends typeof voiceTurns | typeof voiceSessions>(table: T, owner: SessionOwner) =>
     and(eq(table.tenantId, owner.tenantId), eq(table.subject, owner.subject));
-  const earlierRunning = (owner: SessionOwner, sessionId: string, turnId: string, startedAt: Date) =>
+  const earlierUnsettled = (owner: SessionOwner, sessionId: string, turnId: string, startedAt: Date) =>
     and(
       ownedBy(voiceTurns, owner),
       eq(voiceTurns.sessionId, sessionId),
-      eq(voiceTurns.status, 'RUNNING'),
+      isNull(voiceTurns.finishedAt),
       ne(voiceTurns.turnId, turnId),
       lte(voiceTurns.startedAt, startedAt),
     );
@@ -89,6 +97,13 @@ export function createTurnStore(database: Database): TurnStore {
         .where(and(eq(voiceTurns.tenantId, tenantId), eq(voiceTurns.turnId, turnId)));
     },
 
+    async interruptTurn(tenantId, turnId, error) {
+      await db
+        .update(voiceTurns)
+        .set({ status: 'INTERRUPTED', errorCode: error.code, errorMessage: error.message })
+        .where(and(eq(voiceTurns.tenantId, tenantId), eq(voiceTurns.turnId, turnId), eq(voiceTurns.status, 'RUNNING')));
+    },
+
     async turnOf(owner, turnId) {
       const [row] = await db
         .select({ sessionId: voiceTurns.sessionId, status: voiceTurns.status })
@@ -112,16 +127,22 @@ export function createTurnStore(database: Database): TurnStore {
       return rows;
     },
 
-    async earlierTurnRunning(owner, sessionId, turnId, startedAt) {
-      const [row] = await db.select({ turnId: voiceTurns.turnId }).from(voiceTurns).where(earlierRunning(owner, sessionId, turnId, startedAt)).limit(1);
+    async earlierTurnUnsettled(owner, sessionId, turnId, startedAt) {
+      const [row] = await db.select({ turnId: voiceTurns.turnId }).from(voiceTurns).where(earlierUnsettled(owner, sessionId, turnId, startedAt)).limit(1);
       return Boolean(row);
     },
 
     async interruptEarlierTurns(owner, sessionId, turnId, startedAt) {
       await db
         .update(voiceTurns)
-        .set({ status: 'INTERRUPTED', errorCode: 'INTERRUPTED', errorMessage: `interrupted by turn ${turnId}; the instance running it did not end it`, finishedAt: new Date() })
-        .where(earlierRunning(owner, sessionId, turnId, startedAt));
+        .set({
+          status: 'INTERRUPTED',
+          // A turn already ended from outside (cancelled, say) keeps the reason it was given.
+          errorCode: sql`coalesce(${voiceTurns.errorCode}, 'INTERRUPTED')`,
+          errorMessage: sql`coalesce(${voiceTurns.errorMessage}, ${`interrupted by turn ${turnId}; the instance running it did not end it`})`,
+          finishedAt: new Date(),
+        })
+        .where(earlierUnsettled(owner, sessionId, turnId, startedAt));
     },
 
     async session(owner, sessionId) {

@@ -69,7 +69,12 @@ export interface TurnRunnerOptions {
 interface RunningTurn {
   turnId: string;
   settled: Promise<unknown>;
-  end(code: VoiceErrorCode, message: string, retryable: boolean): void;
+  /**
+   * Ends the turn from outside (barge-in, cancel, shutdown): stops its work at once, stores it INTERRUPTED, then appends
+   * its TurnFailedEvent. Resolves once the event is in the log; true when this call ended the turn, false when it had
+   * already ended or was already storing how it finished.
+   */
+  end(code: VoiceErrorCode, message: string, retryable: boolean): Promise<boolean>;
 }
 
 export function createTurnRunner(options: TurnRunnerOptions): TurnRunner {
@@ -94,15 +99,15 @@ export function createTurnRunner(options: TurnRunnerOptions): TurnRunner {
 
   /**
    * With Redis, the session's previous turn may be running on another instance (the announcement interrupts it there).
-   * Resolves once no earlier turn of the session is RUNNING in the database, i.e. once that instance has written the
-   * turn's memory and outcome, so this turn's agent reads the whole conversation. Polls for at most
-   * OTHER_INSTANCE_WAIT_MS; a turn still RUNNING then (its instance stopped mid-turn) is marked INTERRUPTED, so the
-   * session's later turns do not wait for it again.
+   * Resolves once every earlier turn of the session has settled in the database (finishedAt set), i.e. once that
+   * instance has written the turn's memory and outcome, so this turn's agent reads the whole conversation. Polls for
+   * at most OTHER_INSTANCE_WAIT_MS; a turn still unsettled then (its instance stopped mid-turn) is marked INTERRUPTED
+   * and settled, so the session's later turns do not wait for it again.
    */
   async function otherInstanceSettled(owner: SessionOwner, sessionId: string, turnId: string, startedAt: Date, signal: AbortSignal) {
     const deadline = Date.now() + OTHER_INSTANCE_WAIT_MS;
     while (!signal.aborted) {
-      if (!(await store.earlierTurnRunning(owner, sessionId, turnId, startedAt))) return;
+      if (!(await store.earlierTurnUnsettled(owner, sessionId, turnId, startedAt))) return;
       if (Date.now() >= deadline) return store.interruptEarlierTurns(owner, sessionId, turnId, startedAt);
       await sleep(OTHER_INSTANCE_POLL_MS, undefined, { signal }).catch(() => {});
     }
@@ -122,9 +127,9 @@ export function createTurnRunner(options: TurnRunnerOptions): TurnRunner {
 
     await store.insertTurn(owner, { sessionId, turnId, inputKind: input.text != null ? 'TEXT' : 'AUDIO', startedAt });
 
-    // Barge-in: the session's running turn ends now, before the new turn's first event.
+    // Barge-in: the session's running turn ends now, its end in the log before the new turn's first event.
     const previous = running.get(k);
-    previous?.end('INTERRUPTED', interrupted(turnId), true);
+    await previous?.end('INTERRUPTED', interrupted(turnId), true);
 
     const localWriter = eventLog.openTurn(scope, sessionId, turnId);
     const writer = shared ? shared.mirror(localWriter, scope, turnId) : localWriter;
@@ -132,11 +137,22 @@ export function createTurnRunner(options: TurnRunnerOptions): TurnRunner {
     const controller = new AbortController();
     // Once the pipeline is storing its outcome the turn is over: a barge-in then has nothing left to cancel.
     let finishing = false;
-    const end = (code: VoiceErrorCode, message: string, retryable: boolean) => {
-      if (writer.ended || finishing) return;
+    let ending: Promise<void> | null = null;
+    const end = async (code: VoiceErrorCode, message: string, retryable: boolean): Promise<boolean> => {
+      if (ending || writer.ended || finishing) return false;
       const error = new VoiceError(code, message, retryable);
-      writer.append({ type: 'TurnFailedEvent', code: error.code, message: error.message, retryable: error.retryable });
-      controller.abort(error);
+      controller.abort(error); // nothing more of the turn reaches the log from here on (the pipeline checks the signal)
+      // Stored before its TurnFailedEvent, as the pipeline's own endings are (beforeEnd): a client that sees the end
+      // and reads the session finds the turn ended, however long the pipeline takes to stop. The pipeline's outcome
+      // (with what was heard and said) is stored over it once it has stopped.
+      ending = store
+        .interruptTurn(tenantId, turnId, error)
+        .catch((e: unknown) => turnLog.error('voice: could not store a turn as interrupted', { error: (e as Error).message }))
+        .then(() => {
+            writer.append({ type: 'TurnFailedEvent', code: error.code, message: error.message, retryable: error.retryable });
+        });
+      await ending;
+      return true;
     };
     const audioBase64 = input.audio;
     const audioFormat = input.audioFormat ?? 'WAV';
@@ -159,8 +175,11 @@ export function createTurnRunner(options: TurnRunnerOptions): TurnRunner {
       });
       options.metrics?.turnFinished(outcome);
       turnLog.info('voice: turn ended', { status: outcome.status, ...(outcome.error && { code: outcome.error.code }), ...(outcome.timings && { timings: outcome.timings }) });
-      // An interrupted turn's log was ended by the barge-in itself; store how it ended.
-      if (outcome.status === 'INTERRUPTED') await storeOutcome(tenantId, turnId, outcome, turnLog);
+      // An interrupted turn's log was ended by end() itself, which stored it first; store the whole outcome after that.
+      if (outcome.status === 'INTERRUPTED') {
+        await ending;
+        await storeOutcome(tenantId, turnId, outcome, turnLog);
+      }
     })()
       .catch((error: unknown) => {
         options.metrics?.turnFinished({ status: 'FAILED', transcript: null, responseText: null, timings: null, error: new VoiceError('INTERNAL', 'the turn crashed', false) });
@@ -216,10 +235,8 @@ export function createTurnRunner(options: TurnRunnerOptions): TurnRunner {
       if (turn.status !== 'RUNNING') return false;
       const scope = scopeOf(owner);
       const here = running.get(key(scope, sessionId));
-      if (here?.turnId === turnId) {
-        here.end('CANCELLED', CANCELLED_MESSAGE, false);
-        return true;
-      }
+      // Answers once the turn is stored INTERRUPTED and its TurnFailedEvent is in the log.
+      if (here?.turnId === turnId) return here.end('CANCELLED', CANCELLED_MESSAGE, false);
       if (!shared) return false;
       // It runs on another instance (or ended a moment ago): ask there, and say whether it ended.
       await shared.cancel(scope, sessionId, turnId);
@@ -227,12 +244,12 @@ export function createTurnRunner(options: TurnRunnerOptions): TurnRunner {
     },
 
     interruptSession(scope, sessionId, byTurnId) {
-      running.get(key(scope, sessionId))?.end('INTERRUPTED', interrupted(byTurnId), true);
+      void running.get(key(scope, sessionId))?.end('INTERRUPTED', interrupted(byTurnId), true);
     },
 
     cancelHere(scope, sessionId, turnId) {
       const here = running.get(key(scope, sessionId));
-      if (here?.turnId === turnId) here.end('CANCELLED', CANCELLED_MESSAGE, false);
+      if (here?.turnId === turnId) void here.end('CANCELLED', CANCELLED_MESSAGE, false);
     },
 
     async idle() {
@@ -254,7 +271,7 @@ export function createTurnRunner(options: TurnRunnerOptions): TurnRunner {
     async close() {
       closed = true;
       draining = true;
-      for (const turn of running.values()) turn.end('INTERRUPTED', 'the server is shutting down; send the turn again', true);
+      for (const turn of running.values()) void turn.end('INTERRUPTED', 'the server is shutting down; send the turn again', true);
       while (all.size) await Promise.allSettled([...all]);
     },
   };
