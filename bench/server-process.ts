@@ -26,10 +26,12 @@ function startFlags(): string[] {
 /**
  * Spawns the bench server (or another script that prints READY <url> and answers "stats") and resolves once ready.
  * `node`: another node binary, for a plain JavaScript script (no tsx), such as PostGraphile v5 on Node 22.
+ * `wrapper`: a command the node process runs under (valgrind, for bench/instructions.ts).
  */
-export function spawnBenchServer(args: string[], script = 'bench/server.ts', options: { node?: string } = {}): Promise<ServerProcess> {
+export function spawnBenchServer(args: string[], script = 'bench/server.ts', options: { node?: string; wrapper?: string[] } = {}): Promise<ServerProcess> {
   const loader = options.node ? [] : ['--import', 'tsx'];
-  const child = spawn(options.node ?? process.execPath, [...startFlags(), ...profileFlags(), ...loader, script, ...args], {
+  const command = [...(options.wrapper ?? []), options.node ?? process.execPath, ...startFlags(), ...profileFlags(), ...loader, script, ...args];
+  const child = spawn(command[0], command.slice(1), {
     // As deployed (Dockerfile, docker-compose.yml, deploy/kubernetes): production mode, for ours and both PostGraphiles
     // alike (graphql-js, for one, checks every failed instanceof for a second copy of itself outside production).
     env: { ...process.env, NODE_ENV: 'production' },

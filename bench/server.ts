@@ -24,6 +24,8 @@ const { values } = parseArgs({
     'auth-secret': { type: 'string' },
     // bench/rls.ts: run every query in a transaction that first sets udc.tenant (row-level security's key).
     'rls-tenant': { type: 'string' },
+    // graphql-js's executor only (no compiled queries), to measure what compiling gives.
+    interpreted: { type: 'boolean', default: false },
   },
 });
 
@@ -47,7 +49,7 @@ const voice = values.voice
 const services = { connectors, log, tenantId: 'default', voice };
 const responseCache = values.cache ? createResponseCache({ database }) : undefined;
 const auth = values['auth-secret'] ? createAuthenticator({ secret: values['auth-secret'], defaultTenant: 'default' }) : undefined;
-const app = buildApp({ services, database, port: 0, host: '127.0.0.1', responseCache, auth });
+const app = buildApp({ services, database, port: 0, host: '127.0.0.1', responseCache, auth, ...(values.interpreted && { compiledQueries: false as const }) });
 const url = await app.start();
 process.stdout.write(`READY ${url}\n`);
 

@@ -86,6 +86,8 @@ export const configSchema = z
     LIMIT_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(DEFAULT_LIMITS.maxDirectives),
     LIMIT_MAX_COST: z.coerce.number().int().min(1).max(10_000_000).default(DEFAULT_LIMITS.maxCost),
     MAX_REQUEST_BODY_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(DEFAULT_LIMITS.maxRequestBodyBytes),
+    // Query documents run this many times are compiled (graphql-jit, server/compiled-queries.ts); 0: never.
+    COMPILE_QUERIES_AFTER: z.coerce.number().int().min(0).max(1_000_000).default(2),
     GRAPHIQL: flag(true),
     INTROSPECTION: flag(true),
     CORS_ORIGINS: z

@@ -91,6 +91,7 @@ async function main() {
       introspection: config.INTROSPECTION,
     },
     corsOrigins: config.CORS_ORIGINS,
+    compiledQueries: config.COMPILE_QUERIES_AFTER > 0 ? { after: config.COMPILE_QUERIES_AFTER } : false,
     graphiql: config.GRAPHIQL,
     plugins: config.OPERATIONS_ALLOW_LIST ? [useOperationAllowList({ path: config.OPERATIONS_ALLOW_LIST, strict: config.OPERATIONS_STRICT, log })] : [],
   });

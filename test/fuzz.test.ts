@@ -22,9 +22,10 @@ import {
   isObjectType,
   isUnionType,
 } from 'graphql';
+import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSchema } from '../src/schema';
-import { databaseKind, usingPostgres } from './helpers/database';
+import { type TestDatabase, createTestDatabase, databaseKind, usingPostgres } from './helpers/database';
 import { type TestServer, startTestServer } from './helpers/server';
 
 /** PGlite runs its SQL on this process's thread: fewer operations there keep the file near 20 s on 2 cores. */
@@ -415,6 +416,35 @@ async function send(url: string, c: Case): Promise<Outcome> {
   return { status: response.status, codes, problems, body: text };
 }
 
+interface Answer {
+  data?: unknown;
+  errors?: { path?: (string | number)[] }[];
+}
+
+/**
+ * Whether the compiled answer is graphql-js's: the same status and data, and every error graphql-js gave (in any
+ * order). It may name more errors than graphql-js, all under an object that a null replaced: graphql-js stops running
+ * the siblings of a field whose null bubbles up, graphql-jit runs them and keeps what they said.
+ */
+function sameAnswer(compiled: Outcome, interpreted: Outcome): boolean {
+  if (compiled.status !== interpreted.status) return false;
+  if (compiled.body === interpreted.body) return true;
+  const a = JSON.parse(compiled.body) as Answer;
+  const b = JSON.parse(interpreted.body) as Answer;
+  if (!isDeepStrictEqual(a.data, b.data)) return false;
+  const extra = (a.errors ?? []).map((e) => JSON.stringify(e));
+  for (const error of b.errors ?? []) {
+    const at = extra.indexOf(JSON.stringify(error));
+    if (at < 0) return false;
+    extra.splice(at, 1);
+  }
+  const underNull = (path: (string | number)[] = []) =>
+    a.data === null || path.some((_, i) => i < path.length - 1 && dig(a.data, path.slice(0, i + 1)) === null);
+  return extra.every((e) => underNull((JSON.parse(e) as { path?: (string | number)[] }).path));
+}
+
+const dig = (value: unknown, path: (string | number)[]) => path.reduce<unknown>((v, key) => (v as Record<string, unknown> | null)?.[key], value);
+
 /** Sends the cases with a bounded number in flight, reporting each outcome. */
 async function runAll(url: string, cases: Case[], onOutcome: (c: Case, o: Outcome) => void) {
   let next = 0;
@@ -430,10 +460,15 @@ async function runAll(url: string, cases: Case[], onOutcome: (c: Case, o: Outcom
 // ---- The test ----
 
 let server: TestServer;
+/** The same app on the same database without compiled queries: every answer above must equal its answer. */
+let interpreted: TestServer;
+let database: TestDatabase;
 let pools: Pools;
 
 beforeAll(async () => {
-  server = await startTestServer({ data: { customers: 12, tickets: 40, days: 20, seed: 7, anchorDate: '2026-11-24' } });
+  database = await createTestDatabase();
+  server = await startTestServer({ database, data: { customers: 12, tickets: 40, days: 20, seed: 7, anchorDate: '2026-11-24' } });
+  interpreted = await startTestServer({ database, http: { compiledQueries: false } });
   const r = await server.query(`{
     customers(first: 5) { edges { cursor node { id customerId name } } pageInfo { endCursor } }
     tickets(first: 5) { edges { cursor node { id ticketId customerId subject } } pageInfo { endCursor } }
@@ -451,7 +486,11 @@ beforeAll(async () => {
     words: [...customers.map((c: any) => c.name.split(' ')[0]), ...tickets.map((t: any) => t.subject.split(' ')[0]), 'session_1', 'troy', 'Hello'],
   };
 });
-afterAll(() => server?.stop());
+afterAll(async () => {
+  await server?.stop();
+  await interpreted?.stop();
+  await database?.close();
+});
 
 describe(`schema-driven fuzzing over HTTP (${databaseKind})`, () => {
   it(
@@ -475,7 +514,9 @@ describe(`schema-driven fuzzing over HTTP (${databaseKind})`, () => {
       const stats = { valid: 0, validWithData: 0, codes: new Map<string, number>() };
       const started = Date.now();
       const cpu = process.cpuUsage();
+      const answers = new Map<number, Outcome>();
       await runAll(server.url, cases, (c, o) => {
+        answers.set(c.n, o);
         for (const code of o.codes) stats.codes.set(code, (stats.codes.get(code) ?? 0) + 1);
         if (c.kind === 'valid') {
           stats.valid += 1;
@@ -501,6 +542,24 @@ describe(`schema-driven fuzzing over HTTP (${databaseKind})`, () => {
       );
       if (failures.length) console.error(failures.join('\n\n'));
       expect(failures, failures.join('\n\n')).toEqual([]);
+
+      // Compiled execution (server/compiled-queries.ts) answers exactly as graphql-js's executor: status and body.
+      const differences: string[] = [];
+      await runAll(interpreted.url, cases, (c, o) => {
+        const compiled = answers.get(c.n)!;
+        if (!sameAnswer(compiled, o) && differences.length < 10) {
+          differences.push(
+            [
+              `FUZZ_SEED=${SEED} FUZZ_ONLY=${c.n} (a ${c.kind} operation) answers differently when compiled`,
+              `  query: ${c.query.slice(0, 2000)}`,
+              `  variables: ${JSON.stringify(c.variables).slice(0, 2000)}`,
+              `  compiled (HTTP ${compiled.status}): ${compiled.body.slice(0, 1000)}`,
+              `  graphql-js (HTTP ${o.status}): ${o.body.slice(0, 1000)}`,
+            ].join('\n'),
+          );
+        }
+      });
+      expect(differences, differences.join('\n\n')).toEqual([]);
       // The generator must often produce operations that run, or it tests only the argument checks.
       if (ONLY == null) expect(stats.validWithData / stats.valid).toBeGreaterThan(0.25);
 

@@ -13,6 +13,7 @@ import { AuthUnavailableError, AuthenticationError, type Authenticator, createAu
 import { type AppServices, type GraphQLContext, type Identity, REQUEST_ID } from '../schema/context';
 import { type DirectExecution, createDirectExecution, hasOnlyEnvelopHooks } from './direct';
 import { createCorsPolicy } from './cors';
+import { type CompiledQueriesOptions, compiledQueries } from './compiled-queries';
 import { maskError, maskUnexpectedErrors } from './errors';
 import { createGraphiQLPage } from './graphiql';
 import { DEFAULT_LIMITS, type LimitOptions, createLimitPlugins } from './limits';
@@ -29,6 +30,8 @@ export interface AppOptions {
   host?: string;
   /** Extra envelop/yoga plugins (caching, auth, tracing). */
   plugins?: Plugin<GraphQLContext>[];
+  /** Compiled execution of queries run often (compiled-queries.ts); false: graphql-js's executor only. */
+  compiledQueries?: CompiledQueriesOptions | false;
   /** Depth, alias, token, directive, cost and body-size limits, and introspection (limits.ts); defaults when absent. */
   limits?: LimitOptions;
   /** Origins answered with CORS credentials (cors.ts); none: no cross-origin access. */
@@ -74,6 +77,7 @@ export function buildApp({
   port = 4000,
   host = '0.0.0.0',
   plugins = [],
+  compiledQueries: compiled = {},
   responseCache,
   auth,
   limits = {},
@@ -130,7 +134,7 @@ export function buildApp({
       return contextFor(req && identities.get(req), req, initial.request?.headers.get('x-request-id'));
     },
     // Metrics right after the masking: its onExecuteDone runs next, on the final error codes.
-    plugins: [maskUnexpectedErrors(log), metrics.plugin, useRoles(), ...createLimitPlugins(limits), ...plugins, ...(responseCache ? [responseCache.plugin] : []), shareSubscriptionResults(), rest.plugin],
+    plugins: [maskUnexpectedErrors(log), metrics.plugin, useRoles(), ...createLimitPlugins(limits), ...plugins, ...(compiled ? [compiledQueries({ onCompile: (c) => log.debug('compiled a query', c), ...compiled })] : []), ...(responseCache ? [responseCache.plugin] : []), shareSubscriptionResults(), rest.plugin],
     // Our plugin already replaced unexpected errors; yoga's masking stays on as a second net.
     maskedErrors: { isDev: false, maskError },
     logging: {

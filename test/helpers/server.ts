@@ -40,7 +40,7 @@ export interface TestServerOptions {
   /** Extra yoga plugins for the app. */
   plugins?: AppOptions['plugins'];
   /** Request limits, CORS origins, GraphiQL and the response cache (src/server/limits.ts, cors.ts, cache.ts). */
-  http?: Pick<AppOptions, 'limits' | 'corsOrigins' | 'graphiql' | 'responseCache'>;
+  http?: Pick<AppOptions, 'limits' | 'corsOrigins' | 'graphiql' | 'responseCache' | 'compiledQueries'>;
   /** Headers of every query() that passes none (e.g. a bearer token). */
   headers?: Record<string, string>;
   /** Authentication (src/server/auth.ts); without it every request is the default tenant's. */
@@ -71,7 +71,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const log = options.log ?? createLogger(options.logLevel ?? (process.env.TEST_LOG_LEVEL as 'debug' | undefined) ?? 'silent');
   const base: AppServices = { connectors, log, tenantId: 'default' };
   const services = { ...base, ...(options.services ? await options.services(base, database) : {}) };
-  const app = buildApp({ services, database, port: 0, host: '127.0.0.1', plugins: options.plugins, auth: options.auth, metrics: options.metrics, metricsPort: options.metricsPort, ...options.http });
+  // Every query of the suite runs compiled from its first run (the product compiles from the second), so the suite
+  // checks the compiled answers; compiled-queries.test.ts checks them against graphql-js's side by side.
+  const app = buildApp({ services, database, port: 0, host: '127.0.0.1', plugins: options.plugins, auth: options.auth, metrics: options.metrics, metricsPort: options.metricsPort, compiledQueries: { after: 1 }, ...options.http });
   const url = await app.start();
   statements.length = 0;
   return {
