@@ -271,7 +271,7 @@ describe('Dockerfile', () => {
   const { args, stages } = parseDockerfile(read('Dockerfile'));
 
   it('builds from Node on Debian bookworm slim: dev dependencies and npm run build in the build stage', () => {
-    expect(args.NODE_IMAGE).toMatch(/^node:(20|22)-bookworm-slim$/);
+    expect(args.NODE_IMAGE).toMatch(/^node:(22|24)-bookworm-slim$/);
     const build = stages.find((s) => s.name === 'build')!;
     const runs = all(build.instructions, 'RUN').map((i) => i.args);
     expect(runs).toContain('npm ci --no-audit --no-fund');
