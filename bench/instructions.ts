@@ -6,7 +6,7 @@
 //     [--operations customer-tickets,dau-30-days] [--servers ours,interpreted,postgraphile5]
 // Each server runs under callgrind with counting off; each operation is warmed up (uncounted), then counted over
 // --requests requests at --concurrency. `{ __typename }` is counted as well: the fixed cost of a request (HTTP,
-// token, GraphQL layers) without any resolver or SQL.
+// token, GraphQL layers) without any resolver or SQL. KEEP_CALLGRIND=1 keeps callgrind's output files (for callgrind_annotate).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
