@@ -8,6 +8,7 @@ import { buildApp } from '../src/server/app';
 import { createLogger } from '../src/logger';
 import type { BenchDatabase } from './dataset';
 import { type Operation, requestBody } from './operations';
+import { type CpuShares, combineShares, cpuShares, sampleCpu } from './cpu-shares';
 import { type LatencyStats, summarize } from './stats';
 
 export interface Statement {
@@ -63,13 +64,16 @@ export interface FloorResult extends LatencyStats {
   seconds?: number;
   /** Every operation's duration (ms), when asked for (keepSamples): to combine interleaved slices; never stored. */
   samples?: number[];
+  /** Where the machine's CPU went per operation during the timed loop (PostgreSQL, this process's driver, every core). */
+  cpu?: CpuShares;
 }
 
 /** One figure from slices of the same floor taken at different times. */
 export function combineFloors(parts: FloorResult[]): FloorResult {
   const operations = parts.reduce((a, p) => a + p.operations, 0);
   const seconds = parts.reduce((a, p) => a + (p.seconds ?? 0), 0);
-  return { opsPerSecond: operations / seconds, statementsPerOp: parts[0].statementsPerOp, operations, seconds, ...summarize(parts.flatMap((p) => p.samples ?? [])) };
+  const cpu = parts.every((p) => p.cpu) ? { cpu: combineShares(parts.map((p) => ({ shares: p.cpu!, operations: p.operations }))) } : {};
+  return { opsPerSecond: operations / seconds, statementsPerOp: parts[0].statementsPerOp, operations, seconds, ...summarize(parts.flatMap((p) => p.samples ?? [])), ...cpu };
 }
 
 /** Closed loop: `concurrency` workers, each running the operation's statements (concurrently, as the API may) again and again. */
@@ -109,9 +113,11 @@ export async function runFloor(
     };
     await loop(options.warmupSeconds, null);
     const latencies: number[] = [];
+    const cpuBefore = sampleCpu();
     const t0 = performance.now();
     const count = await loop(options.seconds, latencies);
     const elapsed = (performance.now() - t0) / 1000;
+    const cpu = cpuShares(cpuBefore, sampleCpu(), count);
     return {
       opsPerSecond: count / elapsed,
       statementsPerOp: statements.length,
@@ -119,6 +125,7 @@ export async function runFloor(
       seconds: elapsed,
       ...summarize(latencies),
       ...(options.keepSamples ? { samples: latencies } : {}),
+      cpu,
     };
   } finally {
     await close();

@@ -1,6 +1,7 @@
 // HTTP load with autocannon against a server in another process: warm-up, then a timed run; latency percentiles
 // from every response's own duration (autocannon's histogram rounds to whole milliseconds).
 import autocannon from 'autocannon';
+import { type CpuShares, combineShares, cpuShares, sampleCpu } from './cpu-shares';
 import { type LatencyStats, summarize } from './stats';
 
 export interface LoadResult extends LatencyStats {
@@ -12,6 +13,8 @@ export interface LoadResult extends LatencyStats {
   seconds?: number;
   /** Every response's duration (ms), when asked for (keepSamples): to combine interleaved slices; never stored. */
   samples?: number[];
+  /** Where the machine's CPU went per request during the timed run (PostgreSQL, this load generator, every core). */
+  cpu?: CpuShares;
 }
 
 function once(url: string, body: string, connections: number, seconds: number, samples: number[] | null, headers: Record<string, string>): Promise<autocannon.Result> {
@@ -39,7 +42,9 @@ export async function runLoad(
   const headers = options.headers ?? {};
   if (options.warmupSeconds > 0) await once(url, body, options.connections, options.warmupSeconds, null, headers);
   const samples: number[] = [];
+  const cpuBefore = sampleCpu();
   const result = await once(url, body, options.connections, options.seconds, samples, headers);
+  const cpu = cpuShares(cpuBefore, sampleCpu(), result.requests.total);
   return {
     requestsPerSecond: result.requests.total / result.duration,
     requests: result.requests.total,
@@ -48,6 +53,7 @@ export async function runLoad(
     seconds: result.duration,
     ...summarize(samples),
     ...(options.keepSamples ? { samples } : {}),
+    cpu,
   };
 }
 
@@ -62,5 +68,6 @@ export function combineLoads(parts: LoadResult[]): LoadResult {
     errors: parts.reduce((a, p) => a + p.errors, 0),
     seconds,
     ...summarize(parts.flatMap((p) => p.samples ?? [])),
+    ...(parts.every((p) => p.cpu) ? { cpu: combineShares(parts.map((p) => ({ shares: p.cpu!, operations: p.requests }))) } : {}),
   };
 }

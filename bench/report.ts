@@ -1,4 +1,5 @@
 // Renders bench results as the markdown of bench/results/latest.md: tables, then each target met or missed.
+import type { CpuShares } from './cpu-shares';
 import type { AnchorResult, BenchResults, OperationResult, SizeResult } from './run';
 
 const n0 = (v: number) => Math.round(v).toLocaleString('en-US');
@@ -38,6 +39,34 @@ function anchorTable(results: BenchResults): string[] {
     }
   }
   return lines;
+}
+
+/**
+ * Where the machine's CPU went per request, for each contender of the side by side: on cores shared by the server,
+ * PostgreSQL and the load generator, throughput follows the sum, so a server's own share is not the whole story.
+ */
+function cpuTable(results: BenchResults): string[] {
+  const lines = [
+    '| data | operation | who | req/s | server | PostgreSQL | load generator | sum | every core (steal %) |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  const micros = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : n0(v));
+  for (const s of results.sizes) {
+    for (const op of s.operations) {
+      const rows: [string, { rate: number; server: number | null; cpu?: CpuShares }][] = [];
+      if (op.simplestFloor) rows.push(['simplest SQL', { rate: op.simplestFloor.opsPerSecond, server: null, cpu: op.simplestFloor.cpu }]);
+      if (op.postgraphile) rows.push(['PostGraphile v4', { rate: op.postgraphile.requestsPerSecond, server: op.postgraphile.serverCpuMicrosPerRequest, cpu: op.postgraphile.cpu }]);
+      if (op.postgraphile5) rows.push(['PostGraphile v5', { rate: op.postgraphile5.requestsPerSecond, server: op.postgraphile5.serverCpuMicrosPerRequest, cpu: op.postgraphile5.cpu }]);
+      rows.push(['ours', { rate: op.api.requestsPerSecond, server: op.api.serverCpuMicrosPerRequest, cpu: op.api.cpu }]);
+      for (const [who, { rate, server, cpu }] of rows) {
+        if (!cpu) continue;
+        const sum = cpu.postgres === null ? null : (server ?? 0) + cpu.postgres + cpu.loadGenerator;
+        const steal = cpu.stealPercent === null ? '' : ` (${cpu.stealPercent.toFixed(1)})`;
+        lines.push(`| ${sizeLabel(s)} | ${op.id} | ${who} | ${n0(rate)} | ${server === null ? '' : n0(server)} | ${micros(cpu.postgres)} | ${n0(cpu.loadGenerator)} | ${micros(sum)} | ${micros(cpu.machineBusy)}${steal} |`);
+      }
+    }
+  }
+  return lines.length > 2 ? lines : [];
 }
 
 function throughputTable(results: BenchResults): string[] {
@@ -101,6 +130,17 @@ export function renderMarkdown(r: BenchResults): string {
         ...anchorTable(r),
         '',
       );
+      const cpu = r.database.kind === 'postgres' ? cpuTable(r) : [];
+      if (cpu.length) {
+        out.push(
+          '### Where the CPU went, per request (µs)',
+          '',
+          "Server: the server process's own CPU time (as in the table above; the floor has none). PostgreSQL: every process named postgres on this machine. Load generator: the bench's own process (autocannon, or postgres.js for the floor). Sum: the three together, what a request costs these shared cores; every core: all busy time on the machine per request, whoever used it; steal: the hypervisor's share of time taken away. With the cores saturated, requests per second is about the cores' microseconds per second divided by the sum, so the ratio of two sums is the ratio of their throughputs that this machine can show.",
+          '',
+          ...cpu,
+          '',
+        );
+      }
     }
     out.push('## Query throughput and latency against the replay floor (our own statements)', '', ...throughputTable(r), '');
     const failures = r.sizes.flatMap((s) =>

@@ -59,6 +59,8 @@ if (!['gate', 'jwt'].includes(values['postgraphile-auth'])) throw new Error('--p
 const onlyOperations = values.operations ? new Set(values.operations.split(',')) : null;
 
 const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+/** ", PostgreSQL N µs" for a log line, when the load measured PostgreSQL's CPU. */
+const postgresCpu = (load: LoadResult) => (load.cpu?.postgres == null ? '' : `, PostgreSQL ${load.cpu.postgres.toFixed(0)} µs`);
 const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}m` : n >= 1000 ? `${n / 1000}k` : String(n));
 
 export interface OperationResult {
@@ -272,10 +274,10 @@ async function benchSize(tickets: number, keepForLater: boolean): Promise<SizeRe
         const a = api.get(op.id)!;
         const theirs = anchors.map((anchor) => {
           const t = anchorResults[anchor.key].get(op.id)!;
-          return `; ${anchor.name} ${t.requestsPerSecond.toFixed(0)} req/s (p50 ${t.p50.toFixed(2)} ms, ${t.serverCpuMicrosPerRequest.toFixed(0)} µs CPU/req)`;
+          return `; ${anchor.name} ${t.requestsPerSecond.toFixed(0)} req/s (p50 ${t.p50.toFixed(2)} ms, ${t.serverCpuMicrosPerRequest.toFixed(0)} µs CPU/req${postgresCpu(t)})`;
         });
         log(
-          `size ${s.label} ${op.id}: simplest-SQL floor ${simplestFloors.get(op.id)!.opsPerSecond.toFixed(0)} ops/s; ours ${a.requestsPerSecond.toFixed(0)} req/s (p50 ${a.p50.toFixed(2)} ms, ${a.serverCpuMicrosPerRequest.toFixed(0)} µs CPU/req)${theirs.join('')}; replay floor ${floors.get(op.id)!.opsPerSecond.toFixed(0)} ops/s`,
+          `size ${s.label} ${op.id}: simplest-SQL floor ${simplestFloors.get(op.id)!.opsPerSecond.toFixed(0)} ops/s; ours ${a.requestsPerSecond.toFixed(0)} req/s (p50 ${a.p50.toFixed(2)} ms, ${a.serverCpuMicrosPerRequest.toFixed(0)} µs CPU/req${postgresCpu(a)})${theirs.join('')}; replay floor ${floors.get(op.id)!.opsPerSecond.toFixed(0)} ops/s`,
         );
       }
     } finally {

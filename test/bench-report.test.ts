@@ -1,6 +1,8 @@
 // The benchmark report's verdict on the PostGraphile target: each operation is read against the faster of PostGraphile
-// v4 and v5 in the same run (DESIGN.md), and a run without v5 says that its verdict holds against v4 only.
+// v4 and v5 in the same run (DESIGN.md), and a run without v5 says that its verdict holds against v4 only; the table
+// of where the CPU went per request (server, PostgreSQL, load generator).
 import { describe, expect, it } from 'vitest';
+import { combineShares, cpuShares } from '../bench/cpu-shares';
 import { fasterAnchor, renderMarkdown } from '../bench/report';
 import type { AnchorResult, BenchResults, OperationResult } from '../bench/run';
 
@@ -71,5 +73,30 @@ describe('bench report: the PostGraphile anchor', () => {
     const markdown = renderMarkdown(results(operation(3100, 2000, null), false));
     expect(targetLine(markdown)).toContain('against PostGraphile v4 only');
     expect(markdown).toContain('PostGraphile v5 not measured: could not be installed (no registry)');
+  });
+});
+
+describe('bench report: where the CPU went', () => {
+  it('adds server, PostgreSQL and load generator per request for each contender, and sums slices by their requests', () => {
+    const slices = [
+      { shares: cpuShares({ postgres: 0, self: 0, machine: { busy: 0, steal: 0, all: 0 } }, { postgres: 100_000, self: 50_000, machine: { busy: 400_000, steal: 0, all: 1_000_000 } }, 1000), operations: 1000 },
+      { shares: cpuShares({ postgres: 0, self: 0, machine: null }, { postgres: 600_000, self: 150_000, machine: null }, 3000), operations: 3000 },
+    ];
+    expect(slices[0].shares).toEqual({ postgres: 100, loadGenerator: 50, machineBusy: 400, stealPercent: 0 });
+    // Weighted by requests: (100 * 1000 + 200 * 3000) / 4000; a slice without /proc/stat leaves the machine's figure unknown.
+    expect(combineShares(slices)).toEqual({ postgres: 175, loadGenerator: 50, machineBusy: null, stealPercent: null });
+
+    const op = operation(3000, 1500, 1200);
+    op.api = { ...op.api, serverCpuMicrosPerRequest: 300, cpu: { postgres: 120, loadGenerator: 40, machineBusy: 500, stealPercent: 1.5 } };
+    op.postgraphile = { ...op.postgraphile!, serverCpuMicrosPerRequest: 520, cpu: { postgres: 160, loadGenerator: 60, machineBusy: 760, stealPercent: 0 } };
+    const markdown = renderMarkdown(results(op, true));
+    expect(markdown).toContain('| ours | 3,000 | 300 | 120 | 40 | 460 | 500 (1.5) |');
+    expect(markdown).toContain('| PostGraphile v4 | 1,500 | 520 | 160 | 60 | 740 | 760 (0.0) |');
+    // v5 measured no CPU shares here: no row rather than a made-up one.
+    expect(markdown).not.toContain('| PostGraphile v5 | 1,200 |');
+
+    const embedded = results(op, true);
+    embedded.database = { kind: 'pglite', version: 'PGlite' };
+    expect(renderMarkdown(embedded)).not.toContain('Where the CPU went');
   });
 });
