@@ -79,6 +79,35 @@ describe(`metrics (${databaseKind})`, () => {
     expect(s.voiceSummary).toContain(`The latest value is ${new Intl.NumberFormat('en-US').format(values.at(-1)!)}`);
   });
 
+  it('answers a summary asked with its first page (summed by the server) exactly as one asked alone (summed by PostgreSQL)', async () => {
+    const fields = 'from to dataPoints average min max latestValue latestDate trend voiceSummary';
+    const periods = [
+      [dayOffset(13), today], // even count
+      [dayOffset(12), today], // odd: the older half takes the odd point
+      [dayOffset(44), today], // every generated day
+      [dayOffset(400), today], // longer than a year: PostgreSQL sums on both paths
+      [today, today], // one point: no newer half
+      [dayOffset(80), dayOffset(60)], // no points
+    ];
+    for (const [from, to] of periods) {
+      const truth = data.metrics.filter((m) => m.metric === 'daily_active_users' && inRange(m, from, to)).sort(newestFirst);
+      const oldestFirst = truth.map((m) => m.value).reverse();
+      const alone = await server.query(`query($f: Date!, $t: Date!) { metricSummary(metric: "daily_active_users", from: $f, to: $t) { ${fields} } }`, { f: from, t: to });
+      const withPage = await server.query(
+        `query($f: Date!, $t: Date!) { metricSummary(metric: "daily_active_users", from: $f, to: $t) { ${fields} }
+           metrics(filter: { metric: "daily_active_users", from: $f, to: $t }, first: 5) { totalCount nodes { metric date value } pageInfo { hasNextPage } } }`,
+        { f: from, t: to },
+      );
+      expect(alone.errors).toBeUndefined();
+      expect(withPage.errors).toBeUndefined();
+      expect(withPage.data.metricSummary, `${from}..${to}`).toEqual(alone.data.metricSummary);
+      expect(withPage.data.metricSummary.dataPoints).toBe(truth.length);
+      // Summed oldest first, as PostgreSQL's avg adds: the same double to the last bit on both paths.
+      expect(alone.data.metricSummary.average).toBe(truth.length ? oldestFirst.reduce((a, v) => a + v, 0) / truth.length : null);
+      expect(withPage.data.metrics).toEqual({ totalCount: truth.length, nodes: truth.slice(0, 5), pageInfo: { hasNextPage: truth.length > 5 } });
+    }
+  });
+
   it('summarises an unknown metric as no data, not an error', async () => {
     const r = await server.query('{ metricSummary(metric: "no_such_metric") { dataPoints average trend voiceSummary } }');
     expect(r.data.metricSummary).toEqual({ dataPoints: 0, average: null, trend: 'FLAT', voiceSummary: 'I found no data for no such metric in that period.' });
