@@ -94,6 +94,29 @@ describe(`observability (${databaseKind})`, () => {
     expect(silent).toEqual([]);
   });
 
+  it("writes a child's bindings on its lines at the parent's levels, and a child's child's bindings too (children are made on first use)", () => {
+    const out: string[] = [];
+    const root = createLogger('info', (line) => out.push(line));
+    const request = root.child({ requestId: 'r1', tenant: 't1' });
+    const unused = root.child({ requestId: 'r2' });
+    request.debug('below the level');
+    expect(out).toEqual([]);
+    request.info('first', { n: 1 });
+    request.warn('second');
+    const turn = request.child({ turnId: 'v1' });
+    turn.error('third');
+    turn.debug('below the level');
+    root.info('from the root');
+    expect(unused).toBeDefined();
+    const lines = out.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.map(({ time: _time, ...rest }) => rest)).toEqual([
+      { level: 'info', requestId: 'r1', tenant: 't1', msg: 'first', n: 1 },
+      { level: 'warn', requestId: 'r1', tenant: 't1', msg: 'second' },
+      { level: 'error', requestId: 'r1', tenant: 't1', turnId: 'v1', msg: 'third' },
+      { level: 'info', msg: 'from the root' },
+    ]);
+  });
+
   it('echoes x-request-id, given or generated, on direct, yoga-path, cache-hit and 401 answers', async () => {
     const auth = { authorization: `Bearer ${viewer}` };
     // Direct path (a plain JSON POST).
