@@ -8,6 +8,7 @@ import { buildApp } from './server/app';
 import { useOperationAllowList } from './server/allow-list';
 import { createAuthenticator } from './server/auth';
 import { createResponseCache } from './server/cache';
+import { compiledQueriesAfter } from './server/compiled-queries';
 import { createMetrics } from './server/metrics';
 import { createLogger } from './logger';
 import { createShutdown } from './shutdown';
@@ -91,7 +92,7 @@ async function main() {
       introspection: config.INTROSPECTION,
     },
     corsOrigins: config.CORS_ORIGINS,
-    compiledQueries: config.COMPILE_QUERIES_AFTER > 0 ? { after: config.COMPILE_QUERIES_AFTER } : false,
+    compiledQueries: compiledQueriesAfter(config.COMPILE_QUERIES_AFTER),
     graphiql: config.GRAPHIQL,
     plugins: config.OPERATIONS_ALLOW_LIST ? [useOperationAllowList({ path: config.OPERATIONS_ALLOW_LIST, strict: config.OPERATIONS_STRICT, log })] : [],
   });

@@ -5,6 +5,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kind, getIntrospectionQuery, parse } from 'graphql';
+import { loadConfig } from '../src/config';
+import { compiledQueriesAfter } from '../src/server/compiled-queries';
 import { type TestDatabase, createTestDatabase, databaseKind } from './helpers/database';
 import { type TestServer, startTestServer } from './helpers/server';
 
@@ -129,5 +131,12 @@ describe('when a query is compiled', () => {
     const mutation = 'mutation Turn { voiceTurn(input: { text: "hello" }) { id } }';
     for (let run = 0; run < 3; run++) await post(byDefault, { query: mutation });
     expect(compilations.some((c) => c.operationName === 'Turn')).toBe(false);
+  });
+
+  it('after COMPILE_QUERIES_AFTER runs (default 2); 0 turns compiling off; a bad value names the variable', () => {
+    expect(compiledQueriesAfter(loadConfig({}).COMPILE_QUERIES_AFTER)).toEqual({ after: 2 });
+    expect(compiledQueriesAfter(loadConfig({ COMPILE_QUERIES_AFTER: '5' }).COMPILE_QUERIES_AFTER)).toEqual({ after: 5 });
+    expect(compiledQueriesAfter(loadConfig({ COMPILE_QUERIES_AFTER: '0' }).COMPILE_QUERIES_AFTER)).toBe(false);
+    expect(() => loadConfig({ COMPILE_QUERIES_AFTER: '-1' })).toThrowError(/COMPILE_QUERIES_AFTER/);
   });
 });

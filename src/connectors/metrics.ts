@@ -214,7 +214,7 @@ export function createMetricsConnector({ database, now = () => new Date() }: { d
       );
       const [row] = await statement(where.values);
       const points = (JSON.parse(row.points) as [string, string, number][]).map(([metric, day, value]): MetricPoint => ({ metric, date: day, value }));
-      const page = toPage(points.slice(0, first + 1), { first, after: null, page: null }, (p) => encodeCursor('NEWEST_FIRST', newestFirst.key(p)));
+      const page = toPage(points, { first, after: null, page: null }, (p) => encodeCursor('NEWEST_FIRST', newestFirst.key(p)));
       return { page, summary: summaryOfPoints(points, range) };
     }
     // One row: the summary and the page's points (newest first) as one JSON text, which JSON.parse reads faster than
