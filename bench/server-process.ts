@@ -1,6 +1,7 @@
 // Starts bench/server.ts in its own process (so load generator and server don't share an event loop) and talks to it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { bundled } from './bundle';
 import { profileFlags } from './stats';
 
 export interface ServerStats {
@@ -25,12 +26,13 @@ function startFlags(): string[] {
 
 /**
  * Spawns the bench server (or another script that prints READY <url> and answers "stats") and resolves once ready.
- * `node`: another node binary, for a plain JavaScript script (no tsx), such as PostGraphile v5 on Node 22.
+ * A TypeScript script runs from its bundle (bundle.ts), built as production code is built.
+ * `node`: another node binary, for a plain JavaScript script, such as PostGraphile v5 on Node 22.
  * `wrapper`: a command the node process runs under (valgrind, for bench/instructions.ts).
  */
-export function spawnBenchServer(args: string[], script = 'bench/server.ts', options: { node?: string; wrapper?: string[] } = {}): Promise<ServerProcess> {
-  const loader = options.node ? [] : ['--import', 'tsx'];
-  const command = [...(options.wrapper ?? []), options.node ?? process.execPath, ...startFlags(), ...profileFlags(), ...loader, script, ...args];
+export async function spawnBenchServer(args: string[], script = 'bench/server.ts', options: { node?: string; wrapper?: string[] } = {}): Promise<ServerProcess> {
+  const entry = script.endsWith('.ts') ? await bundled(script) : script;
+  const command = [...(options.wrapper ?? []), options.node ?? process.execPath, ...startFlags(), ...profileFlags(), entry, ...args];
   const child = spawn(command[0], command.slice(1), {
     // As deployed (Dockerfile, docker-compose.yml, deploy/kubernetes): production mode, for ours and both PostGraphiles
     // alike (graphql-js, for one, checks every failed instanceof for a second copy of itself outside production).

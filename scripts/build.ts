@@ -15,6 +15,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Plugin, build } from 'esbuild';
+import { BUNDLE_OPTIONS } from './bundle-options';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const srcDir = join(root, 'src');
@@ -58,15 +59,9 @@ await Promise.all(
   entries.map((entry) => {
     const outfile = join(outdir, `${entry.out}.js`);
     return build({
+      ...BUNDLE_OPTIONS,
       entryPoints: [entry.in],
       outfile,
-      bundle: true,
-      packages: 'external',
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      sourcemap: 'linked',
-      logLevel: 'warning',
       plugins: [moduleUrls(outfile)],
     });
   }),

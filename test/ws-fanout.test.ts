@@ -95,6 +95,8 @@ type Feed = ReturnType<typeof createFeed>;
 
 interface Message {
   text: string;
+  /** Whether it came as a binary frame (graphql-ws sends text frames only; browsers hand binary ones over as Blobs). */
+  binary: boolean;
   message: { id?: string; type: string; payload?: any };
 }
 
@@ -120,9 +122,9 @@ async function rawClient(url: string, headers: Record<string, string> = {}): Pro
   const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws', { headers });
   sockets.push(socket);
   const messages: Message[] = [];
-  socket.on('message', (data) => {
+  socket.on('message', (data, binary) => {
     const text = String(data);
-    messages.push({ text, message: JSON.parse(text) });
+    messages.push({ text, binary, message: JSON.parse(text) });
   });
   await new Promise((resolve, reject) => {
     socket.once('open', resolve);
@@ -152,6 +154,7 @@ const event = (sessionId: string, seq: number, extra: Record<string, unknown> = 
 });
 
 const SEQS = 'subscription($s: ID!) { voiceEvents(sessionId: $s) { __typename seq at } }';
+const TEXTS = 'subscription($s: ID!) { voiceEvents(sessionId: $s) { seq ... on TranscriptEvent { text } } }';
 const seqOf = (m: Message) => m.message.payload?.data?.voiceEvents?.seq;
 /** The payload's text exactly as it is in the frame. */
 const payloadText = (m: Message) => {
@@ -228,13 +231,22 @@ describe.each([
     f.push(event('ids', 2), event('ids', 3));
     f.push(event('ids', 4));
     await until(() => a.nexts(idA).length === 4 && b.nexts(idB).length === 4, 'the live events');
+    // Text outside ASCII (two-, three- and four-byte UTF-8): the payload goes out as bytes encoded once.
+    const c = await rawClient(server.url);
+    c.subscribe('c', TEXTS, { s: 'ids' });
+    await until(() => c.nexts('c').length === 4, 'the replay with texts');
+    f.push(event('ids', 5, { text: 'Grüße ✓ 😀' }));
+    await until(() => c.nexts('c').length === 5 && a.nexts(idA).length === 5, 'the event with a text outside ASCII');
+    expect(c.nexts('c').map((m) => m.message.payload.data.voiceEvents.text)).toEqual(['text 1', 'text 2', 'text 3', 'text 4', 'Grüße ✓ 😀']);
+    for (const m of c.nexts('c')) expect(m.text).toBe(JSON.stringify({ id: 'c', type: 'next', payload: JSON.parse(payloadText(m)) }));
+    expect([...a.messages, ...b.messages, ...c.messages].filter((m) => m.binary)).toEqual([]);
 
     for (const [client, id] of [
       [a, idA],
       [b, idB],
     ] as const) {
       const nexts = client.nexts(id);
-      expect(nexts.map(seqOf)).toEqual([1, 2, 3, 4]);
+      expect(nexts.map(seqOf)).toEqual([1, 2, 3, 4, 5]);
       for (const m of nexts) {
         expect(m.message.id).toBe(id);
         expect(m.message.payload).toEqual({ data: { voiceEvents: { __typename: 'TranscriptEvent', seq: seqOf(m), at: new Date(0).toISOString() } } });
@@ -243,9 +255,9 @@ describe.each([
       }
     }
     expect(a.nexts(idA).map(payloadText)).toEqual(b.nexts(idB).map(payloadText));
-    // Only each subscriber's first result went through the per-result hooks; the other six were written directly.
-    expect(counts).toEqual({ clean: 2, errors: 0 });
-    expect(f.readers.map((r) => r.nextCalls === 0)).toEqual([readable, readable]);
+    // Only each subscriber's first result went through the per-result hooks; the other ten were written directly.
+    expect(counts).toEqual({ clean: 3, errors: 0 });
+    expect(f.readers.map((r) => r.nextCalls === 0)).toEqual([readable, readable, readable]);
   });
 
   it('gives a result with errors to each subscriber masked with its own request id, in order between shared results', async () => {
