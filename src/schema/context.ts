@@ -42,3 +42,19 @@ export interface GraphQLContext extends AppServices {
   /** The caller's tenant (identity.tenantId): every read and write is scoped to it. */
   tenantId: string;
 }
+
+/**
+ * A value made once per request (per context object) by `create`, as Pothos's createContextCache makes one, but kept
+ * on the context object itself under a symbol of its own: a WeakMap keyed by a new context on every request costs the
+ * garbage collector a few µs per request and cache (bench/README.md, "WeakMaps per request").
+ */
+export function requestScoped<T>(create: (ctx: GraphQLContext) => T): (ctx: GraphQLContext) => T {
+  const slot = Symbol('requestScoped');
+  return (ctx) => {
+    const held = ctx as unknown as Record<symbol, T>;
+    if (slot in held) return held[slot];
+    const value = create(ctx);
+    held[slot] = value;
+    return value;
+  };
+}

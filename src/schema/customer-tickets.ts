@@ -4,14 +4,13 @@
 // selected, the customer's ticket counts at once. The customer goes into its DataLoader and the page into a
 // per-request cache that Customer.tickets reads before running statements of its own. Anything else (a filter, a
 // cursor, two `tickets` fields under aliases) takes the batched path, which gives the same answers.
-import { createContextCache } from '@pothos/core';
 import { type GraphQLObjectType, type GraphQLResolveInfo, getArgumentValues } from 'graphql';
 import type { Customer } from '../connectors/customers';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../connectors/paging';
 import { TICKET_ORDERS, type Ticket, type TicketOrder, type TicketSummary } from '../connectors/tickets';
 import type { Page } from '../connectors/types';
 import { asksForSummary, fieldsIn } from './connection';
-import type { GraphQLContext } from './context';
+import { type GraphQLContext, requestScoped } from './context';
 
 interface FirstTickets {
   page: Page<Ticket>;
@@ -28,7 +27,7 @@ interface TicketsArgs {
   page?: number | null;
 }
 
-const firstTickets = createContextCache(() => new Map<string, FirstTickets>());
+const firstTickets = requestScoped(() => new Map<string, FirstTickets>());
 const keyOf = (customerId: number, order: TicketOrder, first: number) => `${customerId}|${order}|${first}`;
 
 /** A plain first page: what the one statement answers (anything else is validated and run by Customer.tickets). */

@@ -1,10 +1,9 @@
 // Analytics metrics: MetricPoint, Query.metrics (a time-series connection), Query.metricSummary and Query.metricNames.
-import { createContextCache } from '@pothos/core';
 import type { MetricFilter, MetricPoint, MetricSummary } from '../connectors/metrics';
 import type { Page, PageRequest } from '../connectors/types';
 import { metricsVoiceSummary, trendOf } from '../insights';
 import { builder } from './builder';
-import type { GraphQLContext } from './context';
+import { type GraphQLContext, requestScoped } from './context';
 import { connectionResult, pageRequest, pagingArgs, summaryFor } from './connection';
 import { TrendEnum } from './enums';
 import { lastDaysValidation, noNulCharacter } from './validation';
@@ -21,7 +20,7 @@ const metricNameValidation = {
  * usual voice question) gets the summary and the page in one statement. One summary per metric and period per
  * request either way; another period, a later page, or a page asked after the summary was sent reads its own.
  */
-const metricReads = createContextCache((ctx: GraphQLContext) => {
+const metricReads = requestScoped((ctx: GraphQLContext) => {
   const { metrics } = ctx.connectors;
   type Read = { summary?: MetricSummary; page?: Page<MetricPoint> };
   /** What has been asked of each metric and period whose read has not started yet. */

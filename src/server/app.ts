@@ -71,6 +71,22 @@ export interface App {
   metricsServer: Server | null;
 }
 
+/**
+ * A value the server attaches to a Node request (its id, the identity it proved), read back by the context factory.
+ * Kept on the request object under a symbol of its own (no client can set one) rather than in a WeakMap: a WeakMap
+ * entry per request costs the garbage collector a few µs (bench/README.md, "WeakMaps per request").
+ */
+function requestAnnotation<T>(name: string): { get(req: IncomingMessage): T | undefined; set(req: IncomingMessage, value: T): void } {
+  const slot = Symbol(name);
+  type Annotated = IncomingMessage & { [slot]?: T };
+  return {
+    get: (req) => (req as Annotated)[slot],
+    set: (req, value) => {
+      (req as Annotated)[slot] = value;
+    },
+  };
+}
+
 export function buildApp({
   services,
   database,
@@ -94,9 +110,9 @@ export function buildApp({
   const authenticator = auth ?? createAuthenticator({ defaultTenant: services.tenantId });
   // The identity proven for each HTTP request or WebSocket upgrade, read by the context factory of every path. A
   // request without one (a path that skipped authentication) gets no context at all: fail closed.
-  const identities = new WeakMap<IncomingMessage, Identity>();
+  const identities = requestAnnotation<Identity>('identity');
   // The id the HTTP handler chose for each request (and sent back in x-request-id), read by the context factory.
-  const requestIds = new WeakMap<IncomingMessage, string>();
+  const requestIds = requestAnnotation<string>('requestId');
   /** A client's x-request-id when it looks like one, else a new UUID. */
   const newRequestId = (given: string | string[] | null | undefined) => (typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID());
   // A WebSocket operation's request is the socket's upgrade request: its x-request-id header, or an id per operation.
