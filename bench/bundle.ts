@@ -3,7 +3,7 @@
 // dist/main.js: the benchmark measures the code a deployment runs. Built once per benchmark process, into the
 // project's node_modules cache, where Node finds the packages left external.
 import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Plugin, build } from 'esbuild';
 import { BUNDLE_OPTIONS } from '../scripts/bundle-options';
@@ -15,7 +15,7 @@ const sourceUrls: Plugin = {
   name: 'source-urls',
   setup(pluginBuild) {
     pluginBuild.onLoad({ filter: /\.ts$/ }, async (args) => {
-      if (args.path.includes(`${join('node_modules', '')}`)) return undefined;
+      if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
       const text = await readFile(args.path, 'utf8');
       if (!text.includes('import.meta.url')) return undefined;
       return { contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader: 'ts' };

@@ -1,7 +1,8 @@
 // Compiled execution of queries (graphql-jit, through its public compileQuery): a query document that has been run a
 // few times is compiled once into plain code that calls the same resolvers, and later runs take that code instead of
 // graphql-js's interpreted executor (bench/README.md: 10-20 % fewer instructions per request on the benchmark's
-// questions in callgrind counts that were later found to move by up to 30 % run to run). Mutations, subscriptions and documents jit cannot compile keep the standard executor.
+// questions, in callgrind counts later found to move by up to 30 % run to run). Mutations, subscriptions and
+// documents jit cannot compile keep the standard executor.
 // Answers stay those of graphql-js, which the tests check side by side:
 // - variables are coerced by graphql-js first; when that fails, the standard executor answers (and words the error);
 // - a variable left out that has a default gets it (graphql-jit would refuse a non-null one);
