@@ -153,5 +153,9 @@ describe(`direct execution answers exactly as yoga (${databaseKind})`, () => {
     expect(regularMediaType('text/event-stream')).toBeNull();
     expect(regularMediaType('multipart/mixed')).toBeNull();
     expect(regularMediaType('application/json; charset=latin1')).toBeNull();
+    // Remembered per header (a bounded table): the same answers after many distinct headers, and for a long one.
+    for (let i = 0; i < 600; i++) expect(regularMediaType(`text/plain;q=0.${i}, application/json`)).toBe('application/json');
+    expect(regularMediaType('text/event-stream')).toBeNull();
+    expect(regularMediaType(`${'text/plain, '.repeat(40)}application/graphql-response+json`)).toBe('application/graphql-response+json');
   });
 });

@@ -9,6 +9,7 @@ import {
   metricsVoiceSummary,
   queryContext,
   spokenDate,
+  spokenNumber,
   ticketsVoiceSummary,
   trendOf,
   voiceHint,
@@ -43,6 +44,17 @@ describe('voice summaries', () => {
     expect(spokenDate('2025-12-31')).toBe('December 31');
     expect(spokenDate('2025-12-31', 2025)).toBe('December 31');
     expect(spokenDate('2025-12-31T23:00:00Z', 2026)).toBe('December 31, 2025');
+  });
+
+  it('groups integers as Intl does, and leaves other numbers to it', () => {
+    const whole = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+    const integers = [0, 1, -1, 7, 99, 100, -100, 999, 1000, -1000, 12345, 123456, 1234567, -98765432, 1e15, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
+    for (let k = 0; k < 2000; k++) integers.push(Math.round((Math.random() - 0.5) * 10 ** (1 + (k % 15))));
+    for (const n of integers) expect(spokenNumber(n), String(n)).toBe(whole.format(n));
+    expect(spokenNumber(-0)).toBe('-0');
+    expect(spokenNumber(2.25)).toBe('2.3');
+    expect(spokenNumber(1234.5)).toBe('1,235');
+    expect(spokenNumber(2 ** 60)).toBe(whole.format(2 ** 60));
   });
 });
 

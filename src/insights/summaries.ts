@@ -12,7 +12,18 @@ const monthDay = new Intl.DateTimeFormat('en-US', { month: 'long', day: 'numeric
 const monthDayYear = new Intl.DateTimeFormat('en-US', { month: 'long', day: 'numeric', year: 'numeric', timeZone: 'UTC' });
 
 export function spokenNumber(n: number): string {
+  // Counts, the usual case, are grouped here: Intl's format() costs about 0.5 µs a call, and a ticket summary makes
+  // several. -0 stays with Intl, which says "-0".
+  if (Number.isSafeInteger(n) && !Object.is(n, -0)) return groupedInteger(n);
   return (Math.abs(n) >= 100 ? wholeNumber : oneDecimal).format(n);
+}
+
+/** An integer with en-US grouping, as wholeNumber formats it: 1234567 → "1,234,567", -1500 → "-1,500". */
+function groupedInteger(n: number): string {
+  const digits = String(Math.abs(n));
+  let grouped = digits.slice(0, ((digits.length - 1) % 3) + 1);
+  for (let i = grouped.length; i < digits.length; i += 3) grouped += `,${digits.slice(i, i + 3)}`;
+  return n < 0 ? `-${grouped}` : grouped;
 }
 
 const spokenDates = new Map<string, string>();

@@ -20,8 +20,8 @@ CustomerRef.implement({
     customerId: t.exposeInt('customerId', { description: 'The customer number used by the CRM.' }),
     name: t.exposeString('name'),
     email: t.exposeString('email'),
-    status: t.field({ type: CustomerStatusEnum, resolve: (c) => c.status }),
-    createdAt: t.field({ type: 'DateTime', resolve: (c) => c.createdAt }),
+    status: t.expose('status', { type: CustomerStatusEnum }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
 

@@ -23,9 +23,9 @@ TicketRef.implement({
   fields: (t) => ({
     ticketId: t.exposeInt('ticketId', { description: 'The ticket number used by the help desk.' }),
     subject: t.exposeString('subject'),
-    priority: t.field({ type: TicketPriorityEnum, resolve: (ticket) => ticket.priority }),
-    status: t.field({ type: TicketStatusEnum, resolve: (ticket) => ticket.status }),
-    createdAt: t.field({ type: 'DateTime', resolve: (ticket) => ticket.createdAt }),
+    priority: t.expose('priority', { type: TicketPriorityEnum }),
+    status: t.expose('status', { type: TicketStatusEnum }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
     customerId: t.exposeInt('customerId'),
     customer: t.field({
       type: CustomerRef,

@@ -25,7 +25,23 @@ export function hasOnlyEnvelopHooks(plugin: Plugin<GraphQLContext>): boolean {
  * processors in the order SSE, multipart, regular, and the last match wins.
  */
 export function regularMediaType(accept: string | null | undefined): RegularMediaType | null {
-  const requested = (accept || '*/*')
+  const key = accept || '*/*';
+  if (key.length > 256) return chooseMediaType(key);
+  let chosen = chosenMediaTypes.get(key);
+  if (chosen === undefined) {
+    chosen = chooseMediaType(key);
+    // Clients send a handful of distinct Accept headers; one inventing new ones only keeps emptying this.
+    if (chosenMediaTypes.size >= 256) chosenMediaTypes.clear();
+    chosenMediaTypes.set(key, chosen);
+  }
+  return chosen;
+}
+
+/** The choice made for each Accept header seen (every request asks twice: accepts() and fetch()). */
+const chosenMediaTypes = new Map<string, RegularMediaType | null>();
+
+function chooseMediaType(accept: string): RegularMediaType | null {
+  const requested = accept
     .replace(/\s/g, '')
     .toLowerCase()
     .split(',')
