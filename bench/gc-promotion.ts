@@ -2,7 +2,7 @@
 // load, with V8 reporting every young-generation collection (--trace-gc-nvp): how much a request allocates, how much of
 // it is still reachable at the next collection (survived) and how much goes on to the old generation (promoted), and
 // the collections' time. A request's objects should die with it: a few percent survive (the requests in flight at the
-// collection); 10-15 % once did, held by a dead object in the old generation (bench/README.md, "What the collector
+// collection); 8-12 % once did, held by a dead object in the old generation (bench/README.md, "What the collector
 // promoted"). Not part of `npm run bench`. Usage (a bench database made by `npm run bench -- --keep` first):
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/gc-promotion.ts [--size 50] [--seconds 8]
 //     [--operations customer-tickets,dau-30-days]

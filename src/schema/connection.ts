@@ -86,12 +86,11 @@ export interface ConnectionSpec<TSummary> {
   freshness: () => Promise<Date | null>;
 }
 
-/** A connection value: the page now, the aggregates and metadata only when a client asks for them. */
 /**
  * A page's PageInfo, its cursors encoded only when a client reads them (paging.ts LazyCursorEdge). The getters live on
  * the class, not on an object literal: V8 keeps each literal's getters in a pair it allocates in the old generation,
  * and that pair (dead once the request ends) held the getters, the page and the whole request's result through every
- * young-generation collection until the next full one: 10-15 % of all a connection question allocated was promoted
+ * young-generation collection until the next full one: 8-12 % of all a connection question allocated was promoted
  * (bench/README.md, "What the collector promoted").
  */
 class LazyPageInfo {
@@ -111,6 +110,7 @@ class LazyPageInfo {
   }
 }
 
+/** A connection value: the page now, the aggregates and metadata only when a client asks for them. */
 export function connectionResult<T, TSummary>(page: Page<T>, spec: ConnectionSpec<TSummary>) {
   const summary = lazy(spec.summary);
   const totalCount = lazy(async () => spec.total(await summary()));
@@ -138,7 +138,6 @@ export function connectionResult<T, TSummary>(page: Page<T>, spec: ConnectionSpe
   };
   return {
     edges: page.edges,
-    // Cursors are encoded only when a client reads them (paging.ts LazyCursorEdge).
     pageInfo: new LazyPageInfo(page),
     ...extras,
   };
