@@ -15,6 +15,9 @@ export interface Size {
   days: number;
 }
 
+/** A size's short name, as in the udc_bench_<label> databases: 50, 100k, 1m. */
+export const sizeLabel = (tickets: number) => (tickets >= 1_000_000 ? `${tickets / 1_000_000}m` : tickets >= 1000 ? `${tickets / 1000}k` : String(tickets));
+
 /** Customers one tenth of tickets, metrics for 2 years. */
 export const size = (tickets: number, label: string): Size => ({ label, tickets, customers: Math.max(1, Math.round(tickets / 10)), days: 730 });
 

@@ -8,7 +8,7 @@
 //     [--operations customer-tickets,dau-30-days]
 import { parseArgs } from 'node:util';
 import { BENCH_AUTHORIZATION, BENCH_AUTH_SECRET } from './auth';
-import { ANCHOR } from './dataset';
+import { ANCHOR, sizeLabel } from './dataset';
 import { runLoad } from './load';
 import { operations, requestBody } from './operations';
 import { spawnBenchServer } from './server-process';
@@ -22,7 +22,7 @@ const { values } = parseArgs({
 });
 const adminUrl = process.env.DATABASE_URL;
 if (!adminUrl) throw new Error('set DATABASE_URL (the PostgreSQL server holding the bench databases of `npm run bench -- --keep`)');
-const url = Object.assign(new URL(adminUrl), { pathname: `/udc_bench_${values.size === '1000000' ? '1m' : values.size}` }).toString();
+const url = Object.assign(new URL(adminUrl), { pathname: `/udc_bench_${sizeLabel(Number(values.size))}` }).toString();
 const wanted = new Set(values.operations.split(','));
 
 /** The figures of one young-generation collection, from a --trace-gc-nvp line ("gc=s" is a scavenge). */

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BENCH_AUTHORIZATION, BENCH_AUTH_SECRET } from './auth';
-import { ANCHOR } from './dataset';
+import { ANCHOR, sizeLabel } from './dataset';
 import { type Operation, operations, postgraphile5Body, requestBody } from './operations';
 import { preparePostgraphile5 } from './postgraphile5';
 import { type ServerProcess, spawnBenchServer } from './server-process';
@@ -109,7 +109,7 @@ async function measure(name: string, start: (wrapper: string[]) => Promise<Serve
 
 const servers = new Set(values.servers.split(','));
 const measured: Record<string, Map<string, number>> = {};
-const benchDb = `udc_bench_${values.size === '1000000' ? '1m' : values.size}`;
+const benchDb = `udc_bench_${sizeLabel(Number(values.size))}`;
 const oursArgs = ['--url', dbUrl(benchDb), '--auth-secret', BENCH_AUTH_SECRET];
 if (servers.has('ours')) {
   measured.ours = await measure('ours', (wrapper) => spawnBenchServer(oursArgs, 'bench/server.ts', { wrapper }), requestBody);

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { BENCH_AUTHORIZATION, BENCH_AUTH_SECRET } from './auth';
-import { ANCHOR, type BenchDatabase, copyDatabase, prepareDatabase, size } from './dataset';
+import { ANCHOR, type BenchDatabase, copyDatabase, prepareDatabase, size, sizeLabel } from './dataset';
 import { type FloorResult, captureStatements, combineFloors, openBenchDatabase, runFloor } from './floor';
 import { type LoadResult, combineLoads, runLoad } from './load';
 import { type Operation, dig, operations, postgraphile5Body, postgraphileBody, requestBody } from './operations';
@@ -61,7 +61,6 @@ const onlyOperations = values.operations ? new Set(values.operations.split(','))
 const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 /** ", PostgreSQL N µs" for a log line, when the load measured PostgreSQL's CPU. */
 const postgresCpu = (load: LoadResult) => (load.cpu?.postgres == null ? '' : `, PostgreSQL ${load.cpu.postgres.toFixed(0)} µs`);
-const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}m` : n >= 1000 ? `${n / 1000}k` : String(n));
 
 export interface OperationResult {
   id: Operation['id'];
@@ -170,7 +169,7 @@ async function databaseVersion(): Promise<string> {
 let spareDatabase: BenchDatabase | undefined;
 
 async function benchSize(tickets: number, keepForLater: boolean): Promise<SizeResult> {
-  const s = size(tickets, label(tickets));
+  const s = size(tickets, sizeLabel(tickets));
   log(`size ${s.label}: ${s.tickets} tickets, ${s.customers} customers, ${s.days} days of metrics: generating and importing`);
   const bench = await prepareDatabase(s, adminUrl, log, { reuse: values.reuse, prefix: values['db-prefix'], vacuum: !values['no-vacuum'] });
   if (bench.importSeconds !== null) log(`size ${s.label}: loaded in ${bench.importSeconds.toFixed(1)} s`);
