@@ -242,6 +242,12 @@ describe('voice turn limits in memory', () => {
   afterAll(async () => current?.dispose());
   sharedBehaviour(harness);
 
+  it('always answers ping: there is no connection to lose', async () => {
+    const limiter = await createTurnLimiter({ perTenant: off, perSubject: off, maxRunningPerTenant: 1 });
+    await expect(limiter.ping()).resolves.toBeUndefined();
+    await limiter.close();
+  });
+
   it('rejects limits that make no sense', async () => {
     await expect(createTurnLimiter({ perTenant: { capacity: 5, refillPerMinute: 0 }, perSubject: off, maxRunningPerTenant: 1 })).rejects.toThrow(
       /perTenant.refillPerMinute must be > 0/,
@@ -400,6 +406,25 @@ describe.skipIf(!redisUp)(`voice turn limits in Redis${skippedNote}`, () => {
     expect((timeout as Error).message).toMatch(/Redis is unavailable: Command timed out/);
     await slow.close();
     await stalled.close();
+  }, 20_000);
+
+  // /ready asks this (through the voice service): "ready" while this connection is still reconnecting let a turn be
+  // refused right after /ready said 200 (test/faults.test.ts saw it in CI).
+  it('answers ping while its Redis answers; rejects it, naming the turn limits, while Redis is refused or stalled', async () => {
+    const proxy = await startTcpProxy({ host: redisHost, port: redisPort });
+    const limiter = await createTurnLimiter({ perTenant: off, perSubject: off, maxRunningPerTenant: 1, prefix: `${prefix}:ping`, redisUrl: `redis://127.0.0.1:${proxy.port}` });
+    try {
+      await expect(limiter.ping()).resolves.toBeUndefined();
+      await proxy.refuse();
+      await expect(limiter.ping()).rejects.toThrow(/^voice turn limits: Redis (connection is|did not answer PING)/);
+      await proxy.restore();
+      await expect.poll(() => limiter.ping().then(() => 'answers', () => 'down'), { timeout: 10_000, interval: 100 }).toBe('answers');
+      proxy.stall();
+      await expect(limiter.ping(200)).rejects.toThrow('voice turn limits: Redis did not answer PING in 200 ms');
+    } finally {
+      await limiter.close();
+      await proxy.close();
+    }
   }, 20_000);
 });
 

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { UnavailableError } from '../errors';
 import type { Logger } from '../logger';
+import { pingRedis } from './redis-ping';
 import { type Subscription, TERMINAL_EVENTS, type TurnWriter, type VoiceEvent } from './events';
 
 export interface SharedTurns {
@@ -23,7 +24,7 @@ export interface SharedTurns {
   cancel(tenantId: string, sessionId: string, turnId: string): Promise<void>;
   /** Resolves when every mirrored event so far is in Redis (tests, shutdown). */
   flushed(): Promise<void>;
-  /** Rejects when Redis does not answer a PING within `timeoutMs` (readiness). */
+  /** Rejects when one of its Redis connections is down or does not answer a PING within `timeoutMs` (readiness). */
   ping(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -138,15 +139,14 @@ export async function createSharedTurns(options: SharedTurnsOptions): Promise<Sh
     },
 
     async ping(timeoutMs = 1000) {
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`Redis did not answer PING in ${timeoutMs} ms`)), timeoutMs)));
-      const answer = redis.status === 'ready' ? redis.ping() : Promise.reject(new Error(`Redis connection is ${redis.status}`));
-      answer.catch(() => undefined);
-      try {
-        await Promise.race([answer, late]);
-      } finally {
-        clearTimeout(timer);
+      // The listener (subscribed) and the stream reader (blocked in XREAD) cannot answer a PING at once: their state says.
+      for (const [connection, what] of [
+        [listener, 'voice turn announcements'],
+        [streams, 'voice turn streams'],
+      ] as const) {
+        if (connection.status !== 'ready') throw new Error(`${what}: Redis connection is ${connection.status}`);
       }
+      await pingRedis(redis, 'voice turn events', timeoutMs);
     },
 
     async flushed() {

@@ -57,7 +57,10 @@ export interface VoiceService {
   session(owner: SessionOwner, sessionId: string): Promise<SessionRecord | null>;
   /** Resolves when every running turn has settled (tests, shutdown). */
   idle(): Promise<void>;
-  /** Rejects while the Redis that instances share turns through is unreachable; resolves at once without one (/ready). */
+  /**
+   * Rejects while a Redis connection that turns need is down (the shared turn stream's, the turn limits'); resolves at
+   * once without Redis (/ready).
+   */
   ping(): Promise<void>;
   /**
    * Stops taking turns and lets the running ones finish, for at most `graceMs`; then close() interrupts what is left.
@@ -220,7 +223,10 @@ export async function createVoiceService(options: VoiceServiceOptions): Promise<
 
     session: (owner, sessionId) => store.session(owner, sessionId),
     idle: () => turns.idle(),
-    ping: async () => shared?.ping(),
+    // Every Redis connection a turn needs: the shared turn stream's and the turn limits' reconnect on their own.
+    ping: async () => {
+      await Promise.all([shared?.ping(), options.turnLimits?.ping()]);
+    },
     drain: (graceMs) => turns.drain(graceMs),
 
     async close() {

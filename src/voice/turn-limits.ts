@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis, ReplyError } from 'ioredis';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { pingRedis } from './redis-ping';
 
 export interface BucketLimit {
   /** Burst: the most turns taken at once from a full bucket. 0 turns this limit off. */
@@ -28,6 +29,8 @@ export interface TurnLimiter {
   acquire(tenantId: string, subject: string): Promise<TurnAcquireResult>;
   /** Which store holds the limits. */
   readonly backend: 'redis' | 'memory';
+  /** Rejects while the Redis backend cannot answer (within `timeoutMs`), so /ready says so; the memory one always answers. */
+  ping(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -259,6 +262,7 @@ async function createRedisLimiter(options: TurnLimiterOptions, s: Settings, url:
 
   return {
     backend: 'redis',
+    ping: (timeoutMs = 1000) => pingRedis(redis, 'voice turn limits', timeoutMs),
     async acquire(tenantId, subject) {
       const keys = turnLimitKeys(prefix, tenantId, subject);
       const leaseId = randomUUID();
@@ -341,6 +345,7 @@ function createMemoryLimiter(options: TurnLimiterOptions, s: Settings): TurnLimi
 
   return {
     backend: 'memory',
+    ping: async () => undefined,
     async acquire(tenantId, subject) {
       const at = now();
       if (++calls % SWEEP_EVERY === 0) sweep(at);
