@@ -281,6 +281,21 @@ describe.skipIf(!redisUp)(`one Redis reader per instance for followers of remote
     expect(f.events).toEqual(t.written);
   });
 
+  // /ready asks this ping. A subscribed listener cannot answer a PING at once, so its state is checked instead.
+  it('is not ready while its announcement listener reconnects, though its command connection answers', async () => {
+    const r = await start('R');
+    await expect(r.ping()).resolves.toBeUndefined();
+    const listeners = ((await admin.client('LIST')) as string)
+      .split('\n')
+      .filter((line) => line.includes(` name=${prefix}:R `) && / sub=[1-9]/.test(line));
+    expect(listeners).toHaveLength(1);
+    await admin.client('KILL', 'ID', listeners[0].match(/^id=(\d+)/)![1]);
+    // ioredis waits at least 50 ms before it reconnects: the poll sees that window.
+    const state = () => r.ping().then(() => 'ready', (error: Error) => error.message);
+    await expect.poll(state, { timeout: 5_000, interval: 5 }).toMatch(/^voice turn announcements: Redis connection is /);
+    await expect.poll(state, { timeout: 10_000, interval: 50 }).toBe('ready');
+  });
+
   describe('Redis lost and back', () => {
     let proxy: TcpProxy;
     let d: SharedTurns;
