@@ -63,18 +63,14 @@ describe.skipIf(!redisUp)(`one Redis reader per instance for followers of remote
     return shared;
   };
 
+  /** Redis's CLIENT LIST lines of the connections named for an instance. */
+  async function clientsOf(name: string): Promise<string[]> {
+    const list = (await admin.client('LIST')) as string;
+    return list.split('\n').filter((line) => line.match(/ name=(\S*) /)?.[1] === `${prefix}:${name}`);
+  }
   /** Redis's own count of the connections named for an instance. */
-  async function connectionsOf(name: string): Promise<number> {
-    const list = (await admin.client('LIST')) as string;
-    return list.split('\n').filter((line) => line.match(/ name=(\S*) /)?.[1] === `${prefix}:${name}`).length;
-  }
-  async function addressesOf(name: string): Promise<string[]> {
-    const list = (await admin.client('LIST')) as string;
-    return list
-      .split('\n')
-      .filter((line) => line.match(/ name=(\S*) /)?.[1] === `${prefix}:${name}`)
-      .map((line) => line.match(/ addr=(\S+) /)![1]);
-  }
+  const connectionsOf = async (name: string) => (await clientsOf(name)).length;
+  const addressesOf = async (name: string) => (await clientsOf(name)).map((line) => line.match(/ addr=(\S+) /)![1]);
 
   /** A turn "running on A": events appended to A's local log and mirrored to Redis; `written` is what A produced. */
   function remoteTurn() {
@@ -285,9 +281,7 @@ describe.skipIf(!redisUp)(`one Redis reader per instance for followers of remote
   it('is not ready while its announcement listener reconnects, though its command connection answers', async () => {
     const r = await start('R');
     await expect(r.ping()).resolves.toBeUndefined();
-    const listeners = ((await admin.client('LIST')) as string)
-      .split('\n')
-      .filter((line) => line.includes(` name=${prefix}:R `) && / sub=[1-9]/.test(line));
+    const listeners = (await clientsOf('R')).filter((line) => / sub=[1-9]/.test(line));
     expect(listeners).toHaveLength(1);
     await admin.client('KILL', 'ID', listeners[0].match(/^id=(\d+)/)![1]);
     // ioredis waits at least 50 ms before it reconnects: the poll sees that window.

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { UnavailableError } from '../errors';
 import type { Logger } from '../logger';
-import { pingRedis } from './redis-ping';
+import { assertConnected, pingRedis } from './redis-ping';
 import { type Subscription, TERMINAL_EVENTS, type TurnWriter, type VoiceEvent } from './events';
 
 export interface SharedTurns {
@@ -140,12 +140,8 @@ export async function createSharedTurns(options: SharedTurnsOptions): Promise<Sh
 
     async ping(timeoutMs = 1000) {
       // The listener (subscribed) and the stream reader (blocked in XREAD) cannot answer a PING at once: their state says.
-      for (const [connection, what] of [
-        [listener, 'voice turn announcements'],
-        [streams, 'voice turn streams'],
-      ] as const) {
-        if (connection.status !== 'ready') throw new Error(`${what}: Redis connection is ${connection.status}`);
-      }
+      assertConnected(listener, 'voice turn announcements');
+      assertConnected(streams, 'voice turn streams');
       await pingRedis(redis, 'voice turn events', timeoutMs);
     },
 
